@@ -1,0 +1,205 @@
+/**
+ * Per-OS libc constants, spelled as in the C headers.
+ *
+ * Linux values are from `<asm-generic/*.h>` and `<bits/*.h>` (x86_64 and aarch64 differ
+ * only in `O_DIRECTORY`/`O_NOFOLLOW` and the `struct stat` layout); macOS values are from
+ * the macOS SDK headers (`<sys/fcntl.h>`, `<sys/mman.h>`, `<sys/stat.h>`, `<sys/errno.h>`)
+ * and are not exercised by this repository's CI.
+ *
+ * @module
+ */
+
+/** The constants the library needs, for one OS and architecture. */
+export interface LibcConstants {
+  readonly O_RDONLY: number;
+  readonly O_RDWR: number;
+  readonly O_CREAT: number;
+  readonly O_EXCL: number;
+  readonly O_NOFOLLOW: number;
+  readonly O_CLOEXEC: number;
+  readonly O_NONBLOCK: number;
+  readonly O_NOCTTY: number;
+  readonly PROT_NONE: number;
+  readonly PROT_READ: number;
+  readonly PROT_WRITE: number;
+  readonly MAP_SHARED: number;
+  readonly MAP_PRIVATE: number;
+  readonly MAP_FIXED: number;
+  readonly MAP_ANONYMOUS: number;
+  readonly MAP_NORESERVE: number;
+  /** 0 where the OS has no such flag (macOS). */
+  readonly MAP_POPULATE: number;
+  readonly MS_ASYNC: number;
+  readonly MS_SYNC: number;
+  readonly MADV_NORMAL: number;
+  readonly MADV_RANDOM: number;
+  readonly MADV_SEQUENTIAL: number;
+  readonly MADV_WILLNEED: number;
+  readonly MADV_DONTNEED: number;
+  readonly S_IFMT: number;
+  readonly S_IFREG: number;
+  readonly S_IFDIR: number;
+  readonly S_IFIFO: number;
+  readonly S_IFCHR: number;
+  readonly S_IFBLK: number;
+  readonly S_IFSOCK: number;
+  /** `sizeof(struct stat)`. */
+  readonly STAT_SIZE: number;
+  /** `offsetof(struct stat, st_mode)`. */
+  readonly STAT_MODE_OFFSET: number;
+  /** `sizeof(st_mode)`: 4 on Linux (`unsigned int`), 2 on macOS (`mode_t` is `uint16_t`). */
+  readonly STAT_MODE_SIZE: 2 | 4;
+  /** `offsetof(struct stat, st_size)`; `st_size` is a signed 64-bit `off_t`. */
+  readonly STAT_SIZE_OFFSET: number;
+  /** errno number to its C name. */
+  readonly ERRNO_NAMES: Readonly<Record<number, string>>;
+}
+
+const S_IF = {
+  S_IFMT: 0o170000,
+  S_IFREG: 0o100000,
+  S_IFDIR: 0o040000,
+  S_IFIFO: 0o010000,
+  S_IFCHR: 0o020000,
+  S_IFBLK: 0o060000,
+  S_IFSOCK: 0o140000,
+} as const;
+
+const PROT_MADV = {
+  PROT_NONE: 0,
+  PROT_READ: 1,
+  PROT_WRITE: 2,
+  MADV_NORMAL: 0,
+  MADV_RANDOM: 1,
+  MADV_SEQUENTIAL: 2,
+  MADV_WILLNEED: 3,
+  MADV_DONTNEED: 4,
+} as const;
+
+/** errno values 1 to 34 are the same on Linux and macOS (both inherit them from V7 Unix). */
+const ERRNO_COMMON: Record<number, string> = {
+  1: "EPERM",
+  2: "ENOENT",
+  3: "ESRCH",
+  4: "EINTR",
+  5: "EIO",
+  6: "ENXIO",
+  7: "E2BIG",
+  8: "ENOEXEC",
+  9: "EBADF",
+  10: "ECHILD",
+  12: "ENOMEM",
+  13: "EACCES",
+  14: "EFAULT",
+  15: "ENOTBLK",
+  16: "EBUSY",
+  17: "EEXIST",
+  18: "EXDEV",
+  19: "ENODEV",
+  20: "ENOTDIR",
+  21: "EISDIR",
+  22: "EINVAL",
+  23: "ENFILE",
+  24: "EMFILE",
+  25: "ENOTTY",
+  26: "ETXTBSY",
+  27: "EFBIG",
+  28: "ENOSPC",
+  29: "ESPIPE",
+  30: "EROFS",
+  31: "EMLINK",
+  32: "EPIPE",
+  33: "EDOM",
+  34: "ERANGE",
+};
+
+const LINUX_COMMON = {
+  ...S_IF,
+  ...PROT_MADV,
+  O_RDONLY: 0,
+  O_RDWR: 0o2,
+  O_CREAT: 0o100,
+  O_EXCL: 0o200,
+  O_NOCTTY: 0o400,
+  O_NONBLOCK: 0o4000,
+  O_CLOEXEC: 0o2000000,
+  MAP_SHARED: 0x01,
+  MAP_PRIVATE: 0x02,
+  MAP_FIXED: 0x10,
+  MAP_ANONYMOUS: 0x20,
+  MAP_NORESERVE: 0x4000,
+  MAP_POPULATE: 0x8000,
+  MS_ASYNC: 1,
+  MS_SYNC: 4,
+  STAT_MODE_SIZE: 4,
+  STAT_SIZE_OFFSET: 48,
+  ERRNO_NAMES: {
+    ...ERRNO_COMMON,
+    11: "EAGAIN",
+    35: "EDEADLK",
+    36: "ENAMETOOLONG",
+    37: "ENOLCK",
+    38: "ENOSYS",
+    39: "ENOTEMPTY",
+    40: "ELOOP",
+    75: "EOVERFLOW",
+    95: "EOPNOTSUPP",
+    122: "EDQUOT",
+  },
+} as const;
+
+/** Linux on x86_64 (`<asm/stat.h>`: st_mode after st_dev, st_ino, st_nlink). */
+export const LINUX_X86_64: LibcConstants = {
+  ...LINUX_COMMON,
+  O_NOFOLLOW: 0o400000,
+  STAT_SIZE: 144,
+  STAT_MODE_OFFSET: 24,
+};
+
+/** Linux on aarch64 (`<asm-generic/stat.h>`: st_mode after st_dev, st_ino). */
+export const LINUX_AARCH64: LibcConstants = {
+  ...LINUX_COMMON,
+  O_NOFOLLOW: 0o100000,
+  STAT_SIZE: 128,
+  STAT_MODE_OFFSET: 16,
+};
+
+/** macOS (x86_64 and arm64 share these; `struct stat` is the 64-bit-inode one). */
+export const DARWIN: LibcConstants = {
+  ...S_IF,
+  ...PROT_MADV,
+  O_RDONLY: 0,
+  O_RDWR: 0x2,
+  O_NONBLOCK: 0x4,
+  O_NOFOLLOW: 0x100,
+  O_CREAT: 0x200,
+  O_EXCL: 0x800,
+  O_NOCTTY: 0x20000,
+  O_CLOEXEC: 0x1000000,
+  MAP_SHARED: 0x1,
+  MAP_PRIVATE: 0x2,
+  MAP_FIXED: 0x10,
+  MAP_NORESERVE: 0x40,
+  MAP_ANONYMOUS: 0x1000,
+  MAP_POPULATE: 0,
+  MS_ASYNC: 0x1,
+  MS_SYNC: 0x10,
+  STAT_SIZE: 144,
+  STAT_MODE_OFFSET: 4,
+  STAT_MODE_SIZE: 2,
+  STAT_SIZE_OFFSET: 96,
+  ERRNO_NAMES: {
+    ...ERRNO_COMMON,
+    11: "EDEADLK",
+    35: "EAGAIN",
+    45: "ENOTSUP",
+    62: "ELOOP",
+    63: "ENAMETOOLONG",
+    66: "ENOTEMPTY",
+    69: "EDQUOT",
+    77: "ENOLCK",
+    78: "ENOSYS",
+    84: "EOVERFLOW",
+    102: "EOPNOTSUPP",
+  },
+};

@@ -1,0 +1,676 @@
+/**
+ * {@linkcode MappedFile}: a file mapped into memory, exposed as a zero-copy `ArrayBuffer`.
+ *
+ * @module
+ */
+
+import { basename, dirname, join } from "node:path";
+import process from "node:process";
+import { check, checkMap, errnoError } from "./ffi/check.ts";
+import { type Libc, libc } from "./ffi/libc.ts";
+import { MmapError } from "./mmap_error.ts";
+
+/** Options for {@linkcode MappedFile.create}. */
+export interface CreateOptions {
+  /** Size of the file and of the mapping, in bytes. Required; at least 1. */
+  size: number;
+  /**
+   * Permission bits of the new file, before the process umask is applied (as `open(2)`).
+   *
+   * @default {0o600}
+   */
+  mode?: number;
+  /**
+   * Replace a file that already exists at `path`. The old file is never truncated (that
+   * would kill every process that has it mapped with SIGBUS): the new file is written
+   * beside it and `rename(2)`d over it, so processes that mapped the old file keep it.
+   *
+   * @default {false}
+   */
+  overwrite?: boolean;
+}
+
+/** Options for {@linkcode MappedFile.open}. */
+export interface OpenOptions {
+  /**
+   * Map read-write (`O_RDWR`, `PROT_READ | PROT_WRITE`). When false the mapping is
+   * `PROT_READ`: see the Safety section of the README before writing to its buffer.
+   *
+   * @default {false}
+   */
+  write?: boolean;
+  /**
+   * Byte offset in the file where the mapping starts. Need not be a multiple of the page
+   * size: the library maps from the page below and offsets the buffer.
+   *
+   * @default {0}
+   */
+  offset?: number;
+  /**
+   * Bytes to map. Must not reach past the end of the file.
+   *
+   * @default {the file size minus `offset`}
+   */
+  length?: number;
+  /**
+   * Map copy-on-write (`MAP_PRIVATE`): the buffer is writable, but writes stay in this
+   * process and never reach the file. Pages this process has not written still show
+   * other processes' changes on Linux. `sync()` has no effect on such a mapping.
+   *
+   * @default {false}
+   */
+  private?: boolean;
+  /**
+   * Read the whole range into memory now (`MAP_POPULATE`), so first accesses do not
+   * fault. Has no effect on macOS.
+   *
+   * @default {false}
+   */
+  populate?: boolean;
+}
+
+/** Options for {@linkcode MappedFile.prototype.sync}. */
+export interface SyncOptions {
+  /**
+   * Start the write-back and return without waiting for it (`MS_ASYNC`) instead of
+   * waiting until the data is on disk (`MS_SYNC`).
+   *
+   * @default {false}
+   */
+  async?: boolean;
+  /**
+   * First byte of the range to flush, relative to the buffer. Rounded down to a page
+   * boundary inside the library.
+   *
+   * @default {0}
+   */
+  offset?: number;
+  /**
+   * Bytes to flush from `offset`.
+   *
+   * @default {the rest of the buffer}
+   */
+  length?: number;
+}
+
+/** A hint for {@linkcode MappedFile.prototype.advise}, the `MADV_*` constant in lower case. */
+export type Advice = "normal" | "random" | "sequential" | "willneed" | "dontneed";
+
+const ADVICE = {
+  normal: "MADV_NORMAL",
+  random: "MADV_RANDOM",
+  sequential: "MADV_SEQUENTIAL",
+  willneed: "MADV_WILLNEED",
+  dontneed: "MADV_DONTNEED",
+} as const;
+
+/** Where a mapping lives: what `munmap` needs. */
+interface Region {
+  address: bigint;
+  length: number;
+}
+
+/**
+ * A buffer that is never closed by its owner is unmapped once it is garbage-collected:
+ * nothing can reach the memory any more, since every view keeps its buffer alive.
+ */
+const unmapOnCollect = new FinalizationRegistry<Region>((region) => {
+  libc().munmap(region.address, region.length);
+});
+
+function describe(path: string): string {
+  return JSON.stringify(path);
+}
+
+function validatePath(path: unknown, verb: string): asserts path is string {
+  if (typeof path !== "string" || path.length === 0) {
+    throw new TypeError(`Cannot ${verb} file: path must be a non-empty string, got ${JSON.stringify(path)}`);
+  }
+  if (path.includes("\0")) {
+    throw new TypeError(`Cannot ${verb} ${describe(path)}: path contains a NUL character`);
+  }
+}
+
+function validateInteger(value: unknown, name: string, what: string, min: number): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+    throw new TypeError(`${what}: ${name} must be an integer, got ${String(value)}`);
+  }
+  if (value < min) throw new RangeError(`${what}: ${name} ${value} is less than ${min}`);
+  return value;
+}
+
+function validateBufferLength(c: Libc, length: number, what: string): void {
+  if (length > c.maxBufferLength) {
+    throw new RangeError(
+      `${what}: ${length} bytes exceed the ${c.maxBufferLength} bytes ${c.runtime} allows in one ArrayBuffer: ` +
+        `map the file in windows with the offset and length options`,
+    );
+  }
+}
+
+function fileType(mode: number, c: Libc): string | undefined {
+  const k = c.platform.constants;
+  switch (mode & k.S_IFMT) {
+    case k.S_IFREG:
+      return undefined;
+    case k.S_IFDIR:
+      return "a directory";
+    case k.S_IFIFO:
+      return "a FIFO";
+    case k.S_IFCHR:
+      return "a character device";
+    case k.S_IFBLK:
+      return "a block device";
+    case k.S_IFSOCK:
+      return "a socket";
+    default:
+      return "not a regular file";
+  }
+}
+
+/** `fstat(2)`: the file type bits and the size of an open descriptor. */
+function stat(c: Libc, fd: number, what: string, path: string): { mode: number; size: number } {
+  const k = c.platform.constants;
+  const buf = new Uint8Array(k.STAT_SIZE);
+  check(c, c.fstat(fd, buf), "fstat", what, path);
+  const view = new DataView(buf.buffer);
+  const mode = k.STAT_MODE_SIZE === 4
+    ? view.getUint32(k.STAT_MODE_OFFSET, true)
+    : view.getUint16(k.STAT_MODE_OFFSET, true);
+  // Only little-endian platforms are supported (x86_64, aarch64), hence `true` above.
+  const size = view.getBigInt64(k.STAT_SIZE_OFFSET, true);
+  return { mode, size: Number(size) };
+}
+
+function randomSuffix(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(6));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Closes a descriptor on an error path, where the first error is the one to report. */
+function closeQuietly(c: Libc, fd: number): void {
+  c.close(fd);
+}
+
+/** The private constructor, for {@linkcode createMappedFile}. */
+let construct: (path: string, region: Region, byteOffset: number, byteLength: number, writable: boolean) => MappedFile;
+
+/**
+ * A file mapped into memory with `mmap(2)`, shared with every other process that maps it.
+ *
+ * {@linkcode MappedFile.prototype.buffer} is the mapped memory itself: writes to it are
+ * seen at once by other processes mapping the same file, with no system call. Read the
+ * [Safety](https://jsr.io/@mmstruct/mmstruct#safety) section of the README first: another
+ * process truncating the file, or a write through a read-only mapping, kills the process in
+ * a way JavaScript cannot catch.
+ *
+ * A `MappedFile` is a resource: close it with {@linkcode MappedFile.prototype.close} or a
+ * `using` declaration. After closing, the buffer and every view over it read as empty (Deno,
+ * Bun) or as zeros (Node), and never reach the file.
+ *
+ * @example Share a counter between processes
+ * ```ts
+ * import { MappedFile } from "@mmstruct/mmstruct";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const dir = mkdtempSync(join(tmpdir(), "mmstruct-"));
+ * const path = join(dir, "counter.mms");
+ * {
+ *   using writer = MappedFile.create(path, { size: 4096 });
+ *   new Int32Array(writer.buffer)[0] = 42;
+ *
+ *   using reader = MappedFile.open(path);
+ *   assert.equal(new Int32Array(reader.buffer)[0], 42);
+ * }
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
+export class MappedFile {
+  readonly #path: string;
+  readonly #region: Region;
+  #buffer: ArrayBuffer;
+  readonly #byteOffset: number;
+  readonly #writable: boolean;
+  #closed = false;
+
+  static {
+    construct = (...args) => new MappedFile(...args);
+  }
+
+  private constructor(path: string, region: Region, byteOffset: number, byteLength: number, writable: boolean) {
+    const c = libc();
+    this.#path = path;
+    this.#region = region;
+    this.#byteOffset = byteOffset;
+    this.#writable = writable;
+    // In bounds: byteOffset + byteLength <= region.length, checked by the callers.
+    this.#buffer = c.unsafeArrayBuffer(region.address + BigInt(byteOffset), byteLength);
+    unmapOnCollect.register(this.#buffer, region, this);
+  }
+
+  /**
+   * Creates a new file of `size` zero bytes and maps it read-write and shared.
+   *
+   * The file is opened with `O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC` under a temporary
+   * name in the same directory, its blocks are allocated with `posix_fallocate(3)` (a full
+   * disk fails here with `ENOSPC`, not later with SIGBUS), and only then does it appear at
+   * `path`: with `link(2)` (which never follows or replaces an existing entry, symlinks
+   * included) or, with `overwrite`, `rename(2)`. Readers never see a half-made file.
+   * See [Safety](https://jsr.io/@mmstruct/mmstruct#safety).
+   *
+   * @param path Where the file appears.
+   * @param options The size, mode and whether to replace an existing file.
+   * @returns The writable mapping of the new file.
+   * @throws {TypeError} If `path` is not a non-empty string or an option has the wrong type.
+   * @throws {RangeError} If `size` is less than 1, or more than this runtime can map at once.
+   * @throws {MmapError} If a system call fails: `code` `"EEXIST"` when something is at
+   * `path` already (without `overwrite`), `"ENOSPC"` for a full disk, `"EACCES"`, ….
+   *
+   * @example Create a file and write to it
+   * ```ts
+   * import { MappedFile } from "@mmstruct/mmstruct";
+   * import assert from "node:assert/strict";
+   * import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   *
+   * const dir = mkdtempSync(join(tmpdir(), "mmstruct-"));
+   * const path = join(dir, "stats.mms");
+   * using file = MappedFile.create(path, { size: 16 });
+   * new Uint8Array(file.buffer).set([1, 2, 3]);
+   * file.sync();
+   * assert.deepEqual([...readFileSync(path).subarray(0, 4)], [1, 2, 3, 0]);
+   * rmSync(dir, { recursive: true });
+   * ```
+   */
+  static create(path: string, options: CreateOptions): MappedFile {
+    return createMappedFile(path, options, () => {});
+  }
+
+  /**
+   * Maps an existing file, read-only unless `write` is set.
+   *
+   * Anything but a regular file (a FIFO, a directory, a device) is refused at once,
+   * without blocking. See [Safety](https://jsr.io/@mmstruct/mmstruct#safety).
+   *
+   * @param path The file to map.
+   * @param options Access, the window to map (`offset`, `length`), `private`, `populate`.
+   * @returns The mapping.
+   * @throws {TypeError} If `path` is not a non-empty string or an option has the wrong type.
+   * @throws {RangeError} If `offset` or `length` is negative, or reaches past the end of the
+   * file, or the window is larger than this runtime can map at once.
+   * @throws {MmapError} If the file cannot be opened or mapped (`"ENOENT"`, `"EACCES"`, …),
+   * is not a regular file (`"EISDIR"` for a directory, `"ENODEV"` otherwise) or is empty
+   * (`"EINVAL"`).
+   *
+   * @example Map a window of a file
+   * ```ts
+   * import { MappedFile } from "@mmstruct/mmstruct";
+   * import assert from "node:assert/strict";
+   * import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   *
+   * const dir = mkdtempSync(join(tmpdir(), "mmstruct-"));
+   * const path = join(dir, "data.bin");
+   * writeFileSync(path, new Uint8Array([0, 1, 2, 3, 4, 5, 6, 7]));
+   * using slice = MappedFile.open(path, { offset: 5 });
+   * assert.deepEqual([...new Uint8Array(slice.buffer)], [5, 6, 7]);
+   * rmSync(dir, { recursive: true });
+   * ```
+   */
+  static open(path: string, options: OpenOptions = {}): MappedFile {
+    validatePath(path, "open");
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`Cannot open ${describe(path)}: options must be an object`);
+    }
+    const what = `Cannot map ${describe(path)}`;
+    const write = options.write ?? false;
+    const copyOnWrite = options.private ?? false;
+    const populate = options.populate ?? false;
+    for (const [name, value] of [["write", write], ["private", copyOnWrite], ["populate", populate]] as const) {
+      if (typeof value !== "boolean") throw new TypeError(`${what}: ${name} must be a boolean, got ${String(value)}`);
+    }
+    const offset = validateInteger(options.offset ?? 0, "offset", what, 0);
+    const requested = options.length === undefined ? undefined : validateInteger(options.length, "length", what, 1);
+    const c = libc();
+    const k = c.platform.constants;
+
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it has no effect on regular files.
+    const access = write && !copyOnWrite ? k.O_RDWR : k.O_RDONLY;
+    const fd = check(
+      c,
+      c.open(path, access | k.O_CLOEXEC | k.O_NONBLOCK | k.O_NOCTTY, 0),
+      "open",
+      `Cannot open ${describe(path)}`,
+      path,
+    );
+    try {
+      const { mode, size } = stat(c, fd, what, path);
+      const type = fileType(mode, c);
+      if (type !== undefined) {
+        const code = type === "a directory" ? "EISDIR" : "ENODEV";
+        throw new MmapError(`${what}: it is ${type}, not a regular file`, {
+          syscall: "mmap",
+          errno: Number(Object.entries(k.ERRNO_NAMES).find(([, name]) => name === code)?.[0] ?? 0),
+          code,
+          path,
+        });
+      }
+      if (size === 0) {
+        throw new MmapError(`${what}: the file is empty`, {
+          syscall: "mmap",
+          errno: 22,
+          code: "EINVAL",
+          path,
+        });
+      }
+      if (offset >= size) {
+        throw new RangeError(`${what}: offset ${offset} is not before the end of the file (${size} bytes)`);
+      }
+      const length = requested ?? size - offset;
+      if (offset + length > size) {
+        throw new RangeError(
+          `${what}: offset ${offset} + length ${length} is past the end of the file (${size} bytes)`,
+        );
+      }
+      validateBufferLength(c, length, what);
+      // mmap(2) wants a page-aligned offset: map from the page below and skip `delta` bytes.
+      const delta = offset % c.pageSize;
+      const region = { address: 0n, length: length + delta };
+      const prot = write || copyOnWrite ? k.PROT_READ | k.PROT_WRITE : k.PROT_READ;
+      const flags = (copyOnWrite ? k.MAP_PRIVATE : k.MAP_SHARED) | (populate ? k.MAP_POPULATE : 0);
+      region.address = checkMap(c, c.mmap(0n, region.length, prot, flags, fd, offset - delta), what, path);
+      return new MappedFile(path, region, delta, length, write || copyOnWrite);
+    } finally {
+      closeQuietly(c, fd);
+    }
+  }
+
+  /**
+   * The mapped memory, zero-copy: reads and writes go straight to the shared pages. Every
+   * call returns the same `ArrayBuffer`; after {@linkcode MappedFile.prototype.close} it is
+   * empty.
+   *
+   * @example Write through a typed array
+   * ```ts
+   * import { MappedFile } from "@mmstruct/mmstruct";
+   * import assert from "node:assert/strict";
+   * import { mkdtempSync, rmSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   *
+   * const dir = mkdtempSync(join(tmpdir(), "mmstruct-"));
+   * using file = MappedFile.create(join(dir, "a.mms"), { size: 8 });
+   * const words = new Uint32Array(file.buffer);
+   * words[1] = 7;
+   * assert.equal(new DataView(file.buffer).getUint32(4, true), 7);
+   * rmSync(dir, { recursive: true });
+   * ```
+   */
+  get buffer(): ArrayBuffer {
+    return this.#buffer;
+  }
+
+  /** Bytes in {@linkcode MappedFile.prototype.buffer}; 0 once closed. */
+  get byteLength(): number {
+    return this.#closed ? 0 : this.#buffer.byteLength;
+  }
+
+  /** The path the file was opened or created at. */
+  get path(): string {
+    return this.#path;
+  }
+
+  /** Whether the buffer may be written (`write: true`, `private: true`, or a created file). */
+  get writable(): boolean {
+    return this.#writable;
+  }
+
+  /** Whether {@linkcode MappedFile.prototype.close} has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Flushes changes to the file on disk with `msync(2)`: waits until they are written
+   * (`MS_SYNC`), or only starts the write-back with `async: true` (`MS_ASYNC`). Other
+   * processes see changes without it; it is for durability across a crash of the machine.
+   *
+   * @param options An optional byte range (rounded out to whole pages) and `async`.
+   * @throws {TypeError} If the file is closed or an option has the wrong type.
+   * @throws {RangeError} If the range reaches outside the buffer.
+   * @throws {MmapError} If `msync` fails (`"EIO"` for a write error).
+   *
+   * @example Flush one record
+   * ```ts
+   * import { MappedFile } from "@mmstruct/mmstruct";
+   * import { mkdtempSync, rmSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   *
+   * const dir = mkdtempSync(join(tmpdir(), "mmstruct-"));
+   * using file = MappedFile.create(join(dir, "log.mms"), { size: 65536 });
+   * new Uint8Array(file.buffer, 8192, 16).fill(1);
+   * file.sync({ offset: 8192, length: 16 });
+   * file.sync({ async: true });
+   * rmSync(dir, { recursive: true });
+   * ```
+   */
+  sync(options: SyncOptions = {}): void {
+    const what = `Cannot sync ${describe(this.#path)}`;
+    this.#assertOpen(what);
+    const async = options.async ?? false;
+    if (typeof async !== "boolean") throw new TypeError(`${what}: async must be a boolean`);
+    const byteLength = this.#buffer.byteLength;
+    const offset = validateInteger(options.offset ?? 0, "offset", what, 0);
+    const length = validateInteger(options.length ?? byteLength - offset, "length", what, 0);
+    if (offset + length > byteLength) {
+      throw new RangeError(
+        `${what}: offset ${offset} + length ${length} is past the end of the buffer (${byteLength} bytes)`,
+      );
+    }
+    if (length === 0) return;
+    const c = libc();
+    // msync(2) needs a page-aligned address: round the start down within the region.
+    const start = this.#byteOffset + offset;
+    const alignedStart = start - (start % c.pageSize);
+    const flags = async ? c.platform.constants.MS_ASYNC : c.platform.constants.MS_SYNC;
+    check(
+      c,
+      c.msync(this.#region.address + BigInt(alignedStart), start + length - alignedStart, flags),
+      "msync",
+      what,
+      this.#path,
+    );
+  }
+
+  /**
+   * Tells the kernel how the mapping will be used (`madvise(2)`). `"dontneed"` drops the
+   * pages from this process; a shared mapping reads them back from the file on next
+   * access, a private one loses its private changes.
+   *
+   * @param advice `"normal"`, `"random"`, `"sequential"`, `"willneed"` or `"dontneed"`.
+   * @throws {TypeError} If the file is closed or `advice` is not one of these.
+   * @throws {MmapError} If `madvise` fails.
+   *
+   * @example Read a file front to back
+   * ```ts
+   * import { MappedFile } from "@mmstruct/mmstruct";
+   * import { mkdtempSync, rmSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   *
+   * const dir = mkdtempSync(join(tmpdir(), "mmstruct-"));
+   * using file = MappedFile.create(join(dir, "big.mms"), { size: 1 << 20 });
+   * file.advise("sequential");
+   * rmSync(dir, { recursive: true });
+   * ```
+   */
+  advise(advice: Advice): void {
+    const what = `Cannot advise ${describe(this.#path)}`;
+    this.#assertOpen(what);
+    if (!Object.hasOwn(ADVICE, advice)) {
+      throw new TypeError(
+        `${what}: advice must be one of ${Object.keys(ADVICE).join(", ")}, got ${JSON.stringify(advice)}`,
+      );
+    }
+    const c = libc();
+    const value = c.platform.constants[ADVICE[advice]];
+    check(c, c.madvise(this.#region.address, this.#region.length, value), "madvise", what, this.#path);
+  }
+
+  /**
+   * Unmaps the file. Calling it more than once is a no-op.
+   *
+   * Stale views cannot reach the file afterwards: where the runtime can detach an
+   * `ArrayBuffer` (Deno, Bun, Node 21+) the buffer is detached and every view over it has
+   * length 0; elsewhere (Node 20) anonymous zero pages are mapped over the same addresses,
+   * so stale views read zeros and their writes go nowhere, and those pages are released
+   * once the old buffer is garbage-collected.
+   *
+   * @throws {MmapError} In the unlikely case the kernel refuses to unmap or replace the
+   * pages; the handle is closed all the same.
+   *
+   * @example Close explicitly
+   * ```ts
+   * import { MappedFile } from "@mmstruct/mmstruct";
+   * import assert from "node:assert/strict";
+   * import { mkdtempSync, rmSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   *
+   * const dir = mkdtempSync(join(tmpdir(), "mmstruct-"));
+   * const file = MappedFile.create(join(dir, "a.mms"), { size: 8 });
+   * file.close();
+   * file.close();
+   * assert.equal(file.closed, true);
+   * assert.equal(file.byteLength, 0);
+   * rmSync(dir, { recursive: true });
+   * ```
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const c = libc();
+    const what = `Cannot unmap ${describe(this.#path)}`;
+    const old = this.#buffer;
+    if (detach(old)) {
+      unmapOnCollect.unregister(this);
+      check(c, c.munmap(this.#region.address, this.#region.length), "munmap", what, this.#path);
+      return;
+    }
+    // No way to detach: replace the pages in place. Private anonymous pages read as zeros
+    // and take writes that reach nothing; MAP_NORESERVE because they are never meant to be
+    // used. The registry (still holding `old`) unmaps them once `old` is collected.
+    const k = c.platform.constants;
+    this.#buffer = new ArrayBuffer(0);
+    checkMap(
+      c,
+      c.mmap(
+        this.#region.address,
+        this.#region.length,
+        k.PROT_READ | k.PROT_WRITE,
+        k.MAP_FIXED | k.MAP_PRIVATE | k.MAP_ANONYMOUS | k.MAP_NORESERVE,
+        -1,
+        0,
+      ),
+      what,
+      this.#path,
+    );
+  }
+
+  /** Same as {@linkcode MappedFile.prototype.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #assertOpen(what: string): void {
+    if (this.#closed) throw new TypeError(`${what}: the file is closed`);
+  }
+}
+
+/** Detaches `buffer` if this runtime can, so that no view over it reaches the memory again. */
+function detach(buffer: ArrayBuffer): boolean {
+  const transfer = (buffer as { transfer?: (length: number) => ArrayBuffer }).transfer;
+  if (typeof transfer !== "function") return false;
+  try {
+    transfer.call(buffer, 0);
+  } catch {
+    // Some external buffers are not detachable; the caller falls back to replacing pages.
+    return false;
+  }
+  return (buffer as { detached?: boolean }).detached === true || buffer.byteLength === 0;
+}
+
+/**
+ * {@linkcode MappedFile.create} that runs `initialize` on the new mapping before the file
+ * appears at `path`, so that no reader ever sees it uninitialized. Not part of the public
+ * API: the struct file format uses it to write its header.
+ */
+export function createMappedFile(
+  path: string,
+  options: CreateOptions,
+  initialize: (buffer: ArrayBuffer) => void,
+): MappedFile {
+  validatePath(path, "create");
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Cannot create ${describe(path)}: options must be an object with a size`);
+  }
+  const what = `Cannot create ${describe(path)}`;
+  const size = validateInteger(options.size, "size", what, 1);
+  const mode = validateInteger(options.mode ?? 0o600, "mode", what, 0);
+  if (mode > 0o7777) throw new RangeError(`${what}: mode 0o${mode.toString(8)} is not a permission mode`);
+  const overwrite = options.overwrite ?? false;
+  if (typeof overwrite !== "boolean") throw new TypeError(`${what}: overwrite must be a boolean`);
+  const c = libc();
+  validateBufferLength(c, size, what);
+  const k = c.platform.constants;
+
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomSuffix()}.tmp`);
+  const fd = check(
+    c,
+    c.open(temporary, k.O_RDWR | k.O_CREAT | k.O_EXCL | k.O_NOFOLLOW | k.O_CLOEXEC, mode),
+    "open",
+    what,
+    path,
+  );
+  let address: bigint | undefined;
+  try {
+    if (c.platform.os === "darwin") {
+      // open(2) is variadic and Apple's arm64 ABI passes `mode` on the stack, which a
+      // fixed-signature FFI call does not: set the mode explicitly.
+      check(c, c.fchmod(fd, mode), "fchmod", what, path);
+    }
+    if (c.posix_fallocate !== undefined) {
+      // posix_fallocate returns the error number instead of setting errno.
+      const error = c.posix_fallocate(fd, 0, size);
+      if (error !== 0) throw errnoError(c, error, "posix_fallocate", what, path);
+    } else {
+      check(c, c.ftruncate(fd, size), "ftruncate", what, path);
+    }
+    address = checkMap(c, c.mmap(0n, size, k.PROT_READ | k.PROT_WRITE, k.MAP_SHARED, fd, 0), what, path);
+    const file = construct(path, { address, length: size }, 0, size, true);
+    try {
+      initialize(file.buffer);
+      if (overwrite) {
+        check(c, c.rename(temporary, path), "rename", what, path);
+      } else {
+        check(c, c.link(temporary, path), "link", what, path);
+        c.unlink(temporary);
+      }
+    } catch (error) {
+      file.close();
+      throw error;
+    }
+    return file;
+  } catch (error) {
+    c.unlink(temporary);
+    throw error;
+  } finally {
+    closeQuietly(c, fd);
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Test helpers: temporary directories and child processes on any of the three runtimes.
+ * The same file runs from `tests/` (Deno, Bun: TypeScript) and `dist/tests/` (Node: the
+ * `tsc` output), so paths are worked out from where this module is.
+ *
+ * @module
+ */
+
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { detectRuntime, type Runtime } from "../ffi/libc.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** True when running the compiled JavaScript in `dist/tests/`. */
+const compiled = fileURLToPath(import.meta.url).endsWith(".js");
+/** The repository root. */
+export const root: string = compiled ? resolve(here, "..", "..") : resolve(here, "..");
+
+/** The runtime running this test. */
+export const runtime: Runtime = detectRuntime();
+
+/** A temporary directory, removed on dispose. */
+export function tempDir(): { dir: string; path(name: string): string } & Disposable {
+  const dir = mkdtempSync(join(tmpdir(), "mmstruct-test-"));
+  return {
+    dir,
+    path: (name: string) => join(dir, name),
+    [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The command line that runs `script` (a path under `tests/`, without extension) on `on`. */
+export function command(on: Runtime, script: string, args: readonly string[] = []): [string, string[]] {
+  const bin = (name: string) => join(root, "node_modules", ".bin", name);
+  switch (on) {
+    case "deno":
+      return [bin("deno"), ["run", "--allow-all", "--quiet", join(root, "tests", `${script}.ts`), ...args]];
+    case "bun":
+      return [bin("bun"), [join(root, "tests", `${script}.ts`), ...args]];
+    case "node":
+      return [runtime === "node" ? process.execPath : "node", [join(root, "dist", "tests", `${script}.js`), ...args]];
+  }
+}
+
+/** Runs `script` on `on` to completion. */
+export function run(
+  on: Runtime,
+  script: string,
+  args: readonly string[] = [],
+  options: { timeout?: number; shellPrefix?: string } = {},
+): SpawnSyncReturns<string> {
+  const [file, argv] = command(on, script, args);
+  const quoted = [file, ...argv].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  return options.shellPrefix === undefined
+    ? spawnSync(file, argv, { encoding: "utf8", timeout: options.timeout ?? 60_000 })
+    : spawnSync("/bin/sh", ["-c", `${options.shellPrefix}; exec ${quoted}`], {
+      encoding: "utf8",
+      timeout: options.timeout ?? 60_000,
+    });
+}
+
+/** Starts `script` on `on` and returns the running child. */
+export function start(on: Runtime, script: string, args: readonly string[] = []): ReturnType<typeof spawn> {
+  const [file, argv] = command(on, script, args);
+  return spawn(file, argv, { stdio: ["pipe", "pipe", "pipe"] });
+}
+
+/** Resolves with the first line the child prints, or rejects if it exits first. */
+export function firstLine(child: ReturnType<typeof spawn>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    child.stderr!.on("data", (chunk) => err += chunk);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const newline = out.indexOf("\n");
+      if (newline >= 0) {
+        child.stdout!.off("data", onData);
+        resolve(out.slice(0, newline));
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`child exited with ${code} before printing: ${err}`)));
+  });
+}
+
+/** Resolves with everything the child prints and its exit status. */
+export function finish(
+  child: ReturnType<typeof spawn>,
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (chunk) => stdout += chunk);
+    child.stderr!.on("data", (chunk) => stderr += chunk);
+    child.once("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
