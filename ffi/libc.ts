@@ -12,9 +12,9 @@
 
 import { MmapError } from "../mmap_error.ts";
 import { DARWIN, type LibcConstants, LINUX_AARCH64, LINUX_X86_64 } from "./constants.ts";
+import { type DenoLike, detectRuntime, type ProcessLike, type Runtime } from "./runtime.ts";
 
-/** The JavaScript runtime mmstruct is running on. */
-export type Runtime = "deno" | "node" | "bun";
+export { detectRuntime, type Runtime };
 
 /** The platform a backend is opened for. */
 export interface Platform {
@@ -80,24 +80,6 @@ export const MAP_FAILED = 0xffffffffffffffffn;
 
 /** Opens a backend for one platform. */
 export type LibcFactory = (platform: Platform) => Libc;
-
-interface DenoLike {
-  build?: { os?: string; arch?: string };
-  version?: { deno?: string };
-}
-interface ProcessLike {
-  platform?: string;
-  arch?: string;
-  versions?: { node?: string; bun?: string };
-}
-
-/** Which runtime this is, by feature (Deno and Bun also define `process`). */
-export function detectRuntime(): Runtime {
-  const g = globalThis as { Deno?: DenoLike; Bun?: unknown; process?: ProcessLike };
-  if (g.Deno?.version?.deno !== undefined) return "deno";
-  if (g.Bun !== undefined || g.process?.versions?.bun !== undefined) return "bun";
-  return "node";
-}
 
 function detectPlatform(): { os: string; arch: string } {
   const g = globalThis as { Deno?: DenoLike; process?: ProcessLike };

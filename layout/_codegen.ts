@@ -1,0 +1,482 @@
+/**
+ * Generates one accessor class per layout: getters and setters on the prototype that index
+ * typed arrays held as instance fields, created once per buffer. This is what makes a field
+ * read about as fast as indexing a typed array (see `bench/`). Internal.
+ *
+ * Why this shape, measured in prototypes: per-instance `Object.defineProperty` is 35-70x
+ * slower; closures over one buffer are fast only while a call site sees one mapping; a
+ * class per layout stays fast however many mappings a call site sees. Each layout's source
+ * is made distinct (a unique id), so V8 and JavaScriptCore never share type feedback
+ * between layouts.
+ *
+ * @module
+ */
+
+import { detectRuntime } from "../ffi/runtime.ts";
+import { ScalarArray } from "./scalar_array.ts";
+import type { ArrayType, CompositeType, FieldType, ScalarType } from "./types.ts";
+
+/** Typed arrays over a whole buffer, made once per buffer. */
+export interface Arrays {
+  readonly buffer: ArrayBufferLike;
+  readonly i8: Int8Array;
+  readonly u8: Uint8Array;
+  readonly i16: Int16Array;
+  readonly u16: Uint16Array;
+  readonly i32: Int32Array;
+  readonly u32: Uint32Array;
+  readonly i64: BigInt64Array;
+  readonly u64: BigUint64Array;
+  readonly f32: Float32Array;
+  readonly f64: Float64Array;
+  readonly dv: DataView;
+}
+
+const arraysCache = new WeakMap<ArrayBufferLike, Arrays>();
+
+/** The typed arrays over `buffer` (lengths rounded down), cached per buffer. */
+export function arraysFor(buffer: ArrayBufferLike): Arrays {
+  let arrays = arraysCache.get(buffer);
+  if (arrays === undefined || arrays.u8.length !== buffer.byteLength) {
+    const n = buffer.byteLength;
+    arrays = {
+      buffer,
+      i8: new Int8Array(buffer, 0, n),
+      u8: new Uint8Array(buffer, 0, n),
+      i16: new Int16Array(buffer, 0, Math.floor(n / 2)),
+      u16: new Uint16Array(buffer, 0, Math.floor(n / 2)),
+      i32: new Int32Array(buffer, 0, Math.floor(n / 4)),
+      u32: new Uint32Array(buffer, 0, Math.floor(n / 4)),
+      i64: new BigInt64Array(buffer, 0, Math.floor(n / 8)),
+      u64: new BigUint64Array(buffer, 0, Math.floor(n / 8)),
+      f32: new Float32Array(buffer, 0, Math.floor(n / 4)),
+      f64: new Float64Array(buffer, 0, Math.floor(n / 8)),
+      dv: new DataView(buffer),
+    };
+    arraysCache.set(buffer, arrays);
+  }
+  return arrays;
+}
+
+/** Whether this platform stores numbers little-endian (x86_64 and aarch64 do). */
+export const LITTLE_ENDIAN: boolean = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * 64-bit fields: `BigInt64Array` is faster on V8, `DataView` BigInt access is 5-8x faster
+ * on JavaScriptCore (Bun).
+ */
+const BIGINT_VIA_DATAVIEW = detectRuntime() === "bun";
+
+/** The largest power of two dividing both (0 counts as divisible by anything). */
+export function commonAlignment(guarantee: number, offset: number): number {
+  if (offset === 0) return guarantee;
+  const low = offset & -offset; // lowest set bit: offsets are far below 2^31 within a struct
+  return Math.min(guarantee, low);
+}
+
+const TYPED: Record<string, keyof Arrays> = {
+  i8: "i8",
+  u8: "u8",
+  i16: "i16",
+  u16: "u16",
+  i32: "i32",
+  u32: "u32",
+  i64: "i64",
+  u64: "u64",
+  f32: "f32",
+  f64: "f64",
+};
+
+const DATAVIEW: Record<string, string> = {
+  i8: "Int8",
+  u8: "Uint8",
+  i16: "Int16",
+  u16: "Uint16",
+  i32: "Int32",
+  u32: "Uint32",
+  i64: "BigInt64",
+  u64: "BigUint64",
+  f32: "Float32",
+  f64: "Float64",
+};
+
+/** Whether the scalar is stored in the platform's byte order. */
+function nativeOrder(type: ScalarType): boolean {
+  return type.byteOrder === "native" || (type.byteOrder === "little") === LITTLE_ENDIAN;
+}
+
+/** Whether a typed array can index this scalar at `offset` in a view aligned to `guarantee`. */
+export function typedArrayCanIndex(type: ScalarType, guarantee: number, offset: number): boolean {
+  return type.name !== "bool" && nativeOrder(type) && guarantee % type.size === 0 && offset % type.size === 0;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Helpers the generated code calls. */
+export interface Helpers {
+  utf8Get(u8: Uint8Array, start: number, size: number): string;
+  utf8Set(u8: Uint8Array, start: number, size: number, value: unknown, name: string): void;
+  readOnly(name: string): never;
+  outOfRange(index: number, length: number): never;
+  misaligned(name: string, type: string): never;
+  classFor(type: CompositeType, guarantee: number, readOnly: boolean): ViewClass;
+  arrayView(
+    type: ArrayType,
+    arrays: Arrays,
+    start: number,
+    guarantee: number,
+    readOnly: boolean,
+    name: string,
+  ): unknown;
+  readValue(type: FieldType, arrays: Arrays, start: number, guarantee: number): unknown;
+}
+
+/** What every generated view has besides its fields. Names start with `$`, which no field name can. */
+export interface View {
+  readonly $a: Arrays;
+  readonly $o: number;
+  readonly $t: CompositeType;
+  readonly $g: number;
+  readonly $ro: boolean;
+  $move(byteOffset: number): void;
+  $read(): Record<string, unknown>;
+}
+
+/** A generated cursor: one view of `View` moved across consecutive records. */
+export interface Cursor {
+  readonly length: number;
+  at(index: number): View;
+}
+
+/** A generated view class, with its cursor class. */
+export type ViewClass = (new (arrays: Arrays, byteOffset: number) => View) & {
+  $Cursor: new (view: View, byteOffset: number, length: number) => Cursor;
+};
+
+function utf8Get(u8: Uint8Array, start: number, size: number): string {
+  // In bounds: the view was checked to lie inside the buffer when it was made.
+  const end = start + size;
+  let stop = u8.indexOf(0, start);
+  if (stop < 0 || stop > end) stop = end;
+  return decoder.decode(u8.subarray(start, stop));
+}
+
+function utf8Set(u8: Uint8Array, start: number, size: number, value: unknown, name: string): void {
+  if (typeof value !== "string") throw new TypeError(`Cannot set ${name}: expected a string, got ${typeof value}`);
+  const target = u8.subarray(start, start + size);
+  if (target.length < size) return; // detached or closed buffer: nothing to write to
+  const encoded = encoder.encode(value);
+  if (encoded.length > size) {
+    throw new RangeError(`Cannot set ${name}: "${value}" is ${encoded.length} bytes in UTF-8, the field holds ${size}`);
+  }
+  target.set(encoded);
+  target.fill(0, encoded.length);
+}
+
+const helpers: Helpers = {
+  utf8Get,
+  utf8Set,
+  readOnly(name) {
+    throw new TypeError(`Cannot set ${name}: the view is read-only (the file was opened without write: true)`);
+  },
+  outOfRange(index, length) {
+    throw new RangeError(`Cannot move cursor to record ${index}: there are ${length} records`);
+  },
+  misaligned(name, type) {
+    throw new TypeError(
+      `Cannot view ${name}: its ${type} elements are not aligned to their size (a packed layout), ` +
+        `so no typed array can index them: use read() and write() for this field`,
+    );
+  },
+  classFor: (type, guarantee, readOnly) => classFor(type, guarantee, readOnly),
+  arrayView,
+  readValue,
+};
+
+/** Reads one scalar through a DataView (any offset, any byte order). */
+function scalarGet(type: ScalarType, dv: DataView, at: number): number | bigint | boolean {
+  if (type.name === "bool") return dv.getUint8(at) !== 0;
+  const little = type.byteOrder === "native" ? LITTLE_ENDIAN : type.byteOrder === "little";
+  const method = `get${DATAVIEW[type.name]}` as "getUint32";
+  return dv[method](at, little);
+}
+
+/** Writes one scalar through a DataView, checking the value's type. */
+function scalarSet(type: ScalarType, dv: DataView, at: number, value: unknown, name: string): void {
+  if (type.name === "bool") {
+    if (typeof value !== "boolean") throw new TypeError(`Cannot set ${name}: expected a boolean, got ${typeof value}`);
+    dv.setUint8(at, value ? 1 : 0);
+    return;
+  }
+  const big = type.name === "i64" || type.name === "u64";
+  if (big ? typeof value !== "bigint" : typeof value !== "number") {
+    throw new TypeError(`Cannot set ${name}: expected a ${big ? "bigint" : "number"}, got ${typeof value}`);
+  }
+  const little = type.byteOrder === "native" ? LITTLE_ENDIAN : type.byteOrder === "little";
+  const method = `set${DATAVIEW[type.name]}` as "setUint32";
+  (dv[method] as (at: number, value: unknown, little: boolean) => void)(at, value, little);
+}
+
+export { scalarGet, scalarSet, utf8Get, utf8Set };
+
+/** The live view of an array field whose elements are not typed-array-indexable numbers. */
+function arrayView(
+  type: ArrayType,
+  arrays: Arrays,
+  start: number,
+  guarantee: number,
+  readOnly: boolean,
+  name: string,
+): unknown {
+  const element = type.element;
+  const at = (i: number) => start + i * element.size;
+  switch (element.kind) {
+    case "struct":
+    case "union":
+      return Object.freeze(
+        Array.from({ length: type.length }, (_, i) => {
+          const View = classFor(element, commonAlignment(guarantee, i * element.size), readOnly);
+          return new View(arrays, at(i));
+        }),
+      );
+    case "array":
+      return Object.freeze(
+        Array.from(
+          { length: type.length },
+          (_, i) =>
+            arrayField(element, arrays, at(i), commonAlignment(guarantee, i * element.size), readOnly, `${name}[${i}]`),
+        ),
+      );
+    case "bytes":
+      return Object.freeze(
+        Array.from(
+          { length: type.length },
+          (_, i) =>
+            readOnly ? arrays.u8.slice(at(i), at(i) + element.size) : arrays.u8.subarray(at(i), at(i) + element.size),
+        ),
+      );
+    case "utf8":
+      return new ScalarArray<string>(
+        type.length,
+        (i) => utf8Get(arrays.u8, at(i), element.size),
+        (i, value) =>
+          readOnly ? helpers.readOnly(name) : utf8Set(arrays.u8, at(i), element.size, value, `${name}[${i}]`),
+      );
+    case "scalar":
+      return new ScalarArray(
+        type.length,
+        (i) => scalarGet(element, arrays.dv, at(i)),
+        (i, value) => readOnly ? helpers.readOnly(name) : scalarSet(element, arrays.dv, at(i), value, `${name}[${i}]`),
+      );
+  }
+}
+
+/** The view of any array field: a typed array where possible, otherwise {@linkcode arrayView}. */
+export function arrayField(
+  type: ArrayType,
+  arrays: Arrays,
+  start: number,
+  guarantee: number,
+  readOnly: boolean,
+  name: string,
+): unknown {
+  const element = type.element;
+  if (element.kind === "scalar" && element.name !== "bool" && element.byteOrder === "native") {
+    if (!typedArrayCanIndex(element, guarantee, 0)) helpers.misaligned(name, element.name);
+    const typed = arrays[TYPED[element.name]] as Uint8Array;
+    const first = start / element.size;
+    return readOnly ? typed.slice(first, first + type.length) : typed.subarray(first, first + type.length);
+  }
+  return arrayView(type, arrays, start, guarantee, readOnly, name);
+}
+
+/** A plain-value copy of any field (for `read()` of aggregates). */
+function readValue(type: FieldType, arrays: Arrays, start: number, guarantee: number): unknown {
+  switch (type.kind) {
+    case "scalar":
+      return scalarGet(type, arrays.dv, start);
+    case "utf8":
+      return utf8Get(arrays.u8, start, type.size);
+    case "bytes":
+      return arrays.u8.slice(start, start + type.size);
+    case "array":
+      return Array.from(
+        { length: type.length },
+        (_, i) =>
+          readValue(
+            type.element,
+            arrays,
+            start + i * type.element.size,
+            commonAlignment(guarantee, i * type.element.size),
+          ),
+      );
+    case "struct":
+    case "union":
+      return new (classFor(type, guarantee, true))(arrays, start).$read();
+  }
+}
+
+let nextId = 0;
+const classCache = new WeakMap<CompositeType, Map<string, ViewClass>>();
+
+/**
+ * The accessor class for `type` when every view's byte offset is a multiple of
+ * `guarantee`, read-only or not. Cached per type, guarantee and access.
+ */
+export function classFor(type: CompositeType, guarantee: number, readOnly: boolean): ViewClass {
+  let byKey = classCache.get(type);
+  if (byKey === undefined) classCache.set(type, byKey = new Map());
+  const key = `${guarantee}:${readOnly}`;
+  let View = byKey.get(key);
+  if (View === undefined) {
+    View = generate(type, guarantee, readOnly);
+    byKey.set(key, View);
+  }
+  return View;
+}
+
+function generate(type: CompositeType, guarantee: number, readOnly: boolean): ViewClass {
+  const id = nextId++;
+  const arraysUsed = new Set<string>(["u8"]);
+  const bases = new Set<number>();
+  const caches: string[] = [];
+  const children: { type: CompositeType; guarantee: number }[] = [];
+  const arrayTypes: ArrayType[] = [];
+  const members: string[] = [];
+  const reads: string[] = [];
+
+  for (const field of type.fields) {
+    const { name, offset } = field;
+    const t = field.type;
+    const at = `this.$o + ${offset}`;
+    switch (t.kind) {
+      case "scalar": {
+        let get: string;
+        let set: string;
+        if (t.name === "bool") {
+          get = `this.$u8[${at}] !== 0`;
+          set = `this.$u8[${at}] = v ? 1 : 0;`;
+        } else if (
+          typedArrayCanIndex(t, guarantee, offset) && !(BIGINT_VIA_DATAVIEW && t.size === 8 && t.name !== "f64")
+        ) {
+          const array = TYPED[t.name];
+          arraysUsed.add(array);
+          const index = t.size === 1 ? at : `this.$b${t.size} + ${offset / t.size}`;
+          if (t.size > 1) bases.add(t.size);
+          get = `this.$${array}[${index}]`;
+          set = `this.$${array}[${index}] = v;`;
+        } else {
+          arraysUsed.add("dv");
+          const little = t.byteOrder === "native" ? LITTLE_ENDIAN : t.byteOrder === "little";
+          get = `this.$dv.get${DATAVIEW[t.name]}(${at}, ${little})`;
+          set = `this.$dv.set${DATAVIEW[t.name]}(${at}, v, ${little});`;
+        }
+        members.push(`get ${name}() { return ${get}; }`);
+        members.push(
+          readOnly ? `set ${name}(v) { h.readOnly(${JSON.stringify(name)}); }` : `set ${name}(v) { ${set} }`,
+        );
+        reads.push(`${name}: ${get}`);
+        break;
+      }
+      case "utf8": {
+        const get = `h.utf8Get(this.$u8, ${at}, ${t.size})`;
+        members.push(`get ${name}() { return ${get}; }`);
+        members.push(
+          readOnly
+            ? `set ${name}(v) { h.readOnly(${JSON.stringify(name)}); }`
+            : `set ${name}(v) { h.utf8Set(this.$u8, ${at}, ${t.size}, v, ${JSON.stringify(name)}); }`,
+        );
+        reads.push(`${name}: ${get}`);
+        break;
+      }
+      case "bytes": {
+        const range = `${at}, ${at} + ${t.size}`;
+        if (readOnly) {
+          members.push(`get ${name}() { return this.$u8.slice(${range}); }`);
+        } else {
+          caches.push(name);
+          members.push(`get ${name}() { return this.$c_${name} ??= this.$u8.subarray(${range}); }`);
+        }
+        reads.push(`${name}: this.$u8.slice(${range})`);
+        break;
+      }
+      case "array": {
+        const k = arrayTypes.push(t) - 1;
+        const g = commonAlignment(guarantee, offset);
+        const make = `h.arrayField(h.A[${k}], this.$a, ${at}, ${g}, ${readOnly}, ${JSON.stringify(name)})`;
+        if (readOnly && t.element.kind === "scalar") {
+          members.push(`get ${name}() { return ${make}; }`);
+        } else {
+          caches.push(name);
+          members.push(`get ${name}() { return this.$c_${name} ??= ${make}; }`);
+        }
+        reads.push(`${name}: h.readValue(h.A[${k}], this.$a, ${at}, ${g})`);
+        break;
+      }
+      case "struct":
+      case "union": {
+        const k = children.push({ type: t, guarantee: commonAlignment(guarantee, offset) }) - 1;
+        caches.push(name);
+        members.push(`get ${name}() { return this.$c_${name} ??= new (h.C(${k}))(this.$a, ${at}); }`);
+        reads.push(`${name}: this.${name}.$read()`);
+        break;
+      }
+    }
+  }
+
+  const assignArrays = [...arraysUsed].map((a) => `this.$${a} = a.${a};`).join(" ");
+  const initBases = [...bases].map((s) => `this.$b${s} = 0;`).join(" ");
+  const initCaches = caches.map((c) => `this.$c_${c} = undefined;`).join(" ");
+  const moveBases = [...bases].map((s) => `this.$b${s} = o / ${s};`).join(" ");
+  const cursorBases = [...bases].map((s) => `v.$b${s} = this.$B${s} + i * ${type.size / s};`).join(" ");
+  const cursorInit = [...bases].map((s) => `this.$B${s} = base / ${s};`).join(" ");
+  const resetCaches = caches.map((c) => `v.$c_${c} = undefined;`).join(" ");
+  const source = `"use strict";
+// mmstruct view #${id}: ${type.kind} of ${type.fields.length} fields, ${type.size} bytes, aligned to ${guarantee}${
+    readOnly ? ", read-only" : ""
+  }
+class View${id} {
+  constructor(a, o) { this.$a = a; this.$o = 0; ${assignArrays} ${initBases} ${initCaches} this.$move(o); Object.preventExtensions(this); }
+  $move(o) { this.$o = o; ${moveBases} ${initCaches} }
+  $read() { return { ${reads.join(", ")} }; }
+  ${members.join("\n  ")}
+}
+// One view moved across records: the bases advance by the record size in each unit, in
+// integer arithmetic (the size is a multiple of every unit a base is kept for).
+class Cursor${id} {
+  constructor(v, base, n) { this.$v = v; this.$B = base; ${cursorInit} this.length = n; Object.freeze(this); }
+  at(i) {
+    if (!(i >>> 0 === i && i < this.length)) h.outOfRange(i, this.length);
+    const v = this.$v;
+    v.$o = this.$B + i * ${type.size}; ${cursorBases} ${resetCaches}
+    return v;
+  }
+}
+View${id}.$Cursor = Cursor${id};
+return View${id};`;
+  const childClasses: (ViewClass | undefined)[] = [];
+  const local = {
+    ...helpers,
+    A: arrayTypes,
+    arrayField,
+    C: (k: number) => childClasses[k] ??= classFor(children[k].type, children[k].guarantee, readOnly),
+  };
+  const View = new Function("h", source)(local) as ViewClass;
+  Object.defineProperties(View.prototype, {
+    $t: { value: type },
+    $g: { value: guarantee },
+    $ro: { value: readOnly },
+    [Symbol.for("nodejs.util.inspect.custom")]: {
+      value(this: View, _depth: number, options: unknown, inspect: (value: unknown, options: unknown) => string) {
+        return inspect(this.$read(), options);
+      },
+    },
+    [Symbol.for("Deno.customInspect")]: {
+      value(this: View, inspect: (value: unknown, options: unknown) => string, options: unknown) {
+        return inspect(this.$read(), options);
+      },
+    },
+  });
+  return View;
+}

@@ -1,0 +1,194 @@
+/**
+ * {@linkcode atomic}: atomic operations on an integer field of a view, exact across
+ * processes sharing a mapping.
+ *
+ * @module
+ */
+
+import type { View } from "./_codegen.ts";
+
+type IntegerArray =
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
+
+const INTEGER_ARRAYS = {
+  i8: "i8",
+  u8: "u8",
+  i16: "i16",
+  u16: "u16",
+  i32: "i32",
+  u32: "u32",
+  i64: "i64",
+  u64: "u64",
+} as const;
+
+/**
+ * Atomic operations on one integer field, bound to its place in memory. Each method is
+ * the `Atomics` function of the same name: sequentially consistent, and exact between
+ * processes mapping the same file (Deno, Node and Bun alike). Every method but `load`
+ * returns the field's previous value (`store` returns the value stored).
+ *
+ * Made by {@linkcode atomic}. A `TypeError` from a mutating method means the view is
+ * read-only.
+ *
+ * @typeParam V `number`, or `bigint` for 64-bit fields.
+ */
+export class AtomicField<V extends number | bigint> {
+  readonly #array: IntegerArray;
+  readonly #index: number;
+  readonly #writable: boolean;
+  readonly #name: string;
+
+  /**
+   * Made by {@linkcode atomic}; not meant to be called directly.
+   *
+   * @param array The integer typed array over the buffer.
+   * @param index The field's element index in `array`.
+   * @param writable Whether mutating methods are allowed.
+   * @param name The field name, for error messages.
+   */
+  constructor(array: IntegerArray, index: number, writable: boolean, name: string) {
+    this.#array = array;
+    this.#index = index;
+    this.#writable = writable;
+    this.#name = name;
+  }
+
+  /** `Atomics.load`: the current value. */
+  load(): V {
+    return Atomics.load(this.#array as Int32Array, this.#index) as V;
+  }
+
+  /** `Atomics.store`: sets the value and returns it. */
+  store(value: V): V {
+    this.#check();
+    return Atomics.store(this.#array as Int32Array, this.#index, value as number) as V;
+  }
+
+  /** `Atomics.add`: adds and returns the previous value (wrapping on overflow). */
+  add(value: V): V {
+    this.#check();
+    return Atomics.add(this.#array as Int32Array, this.#index, value as number) as V;
+  }
+
+  /** `Atomics.sub`: subtracts and returns the previous value. */
+  sub(value: V): V {
+    this.#check();
+    return Atomics.sub(this.#array as Int32Array, this.#index, value as number) as V;
+  }
+
+  /** `Atomics.and`: bitwise AND, returns the previous value. */
+  and(value: V): V {
+    this.#check();
+    return Atomics.and(this.#array as Int32Array, this.#index, value as number) as V;
+  }
+
+  /** `Atomics.or`: bitwise OR, returns the previous value. */
+  or(value: V): V {
+    this.#check();
+    return Atomics.or(this.#array as Int32Array, this.#index, value as number) as V;
+  }
+
+  /** `Atomics.xor`: bitwise XOR, returns the previous value. */
+  xor(value: V): V {
+    this.#check();
+    return Atomics.xor(this.#array as Int32Array, this.#index, value as number) as V;
+  }
+
+  /** `Atomics.exchange`: sets the value, returns the previous one. */
+  exchange(value: V): V {
+    this.#check();
+    return Atomics.exchange(this.#array as Int32Array, this.#index, value as number) as V;
+  }
+
+  /**
+   * `Atomics.compareExchange`: sets `replacement` only if the value is `expected`; returns
+   * the previous value either way (equal to `expected` when it succeeded).
+   */
+  compareExchange(expected: V, replacement: V): V {
+    this.#check();
+    return Atomics.compareExchange(
+      this.#array as Int32Array,
+      this.#index,
+      expected as number,
+      replacement as number,
+    ) as V;
+  }
+
+  #check(): void {
+    if (!this.#writable) {
+      throw new TypeError(
+        `Cannot change ${this.#name}: the view is read-only (the file was opened without write: true)`,
+      );
+    }
+  }
+}
+
+/** The keys of a view whose values are numbers or bigints. */
+export type NumericKeys<V> = { [K in keyof V]: V[K] extends number | bigint ? K : never }[keyof V] & string;
+
+/**
+ * Binds atomic operations to the integer field `name` of a struct view (8, 16, 32 or 64
+ * bits, native byte order). Bind once, outside hot loops: the result is as fast as a raw
+ * `Atomics` call on a typed array.
+ *
+ * Atomics are exact across processes sharing a `MAP_SHARED` mapping. `Atomics.wait` and
+ * `Atomics.notify` do not work on mapped memory and are not offered.
+ *
+ * @param view A view from `struct(...).view()` (a nested struct's view works too).
+ * @param name An integer field of it.
+ * @returns The bound field. For a cursor's view, it stays bound to the current record.
+ * @throws {TypeError} If `view` is not a struct view, `name` is not an integer field, the
+ * field has a fixed byte order, or it is not naturally aligned (packed layouts).
+ *
+ * @example Count hits from many processes
+ * ```ts
+ * import { atomic, struct, u32, u64 } from "@mmstruct/mmstruct";
+ * import assert from "node:assert/strict";
+ *
+ * const Stats = struct({ hits: u32, bytes: u64 });
+ * const stats = Stats.view(new ArrayBuffer(Stats.size));
+ * const hits = atomic(stats, "hits");
+ * const bytes = atomic(stats, "bytes");
+ * hits.add(1);
+ * bytes.add(512n);
+ * assert.equal(hits.compareExchange(1, 10), 1);
+ * assert.equal(stats.hits, 10);
+ * assert.equal(bytes.load(), 512n);
+ * ```
+ */
+export function atomic<V extends object, K extends NumericKeys<V>>(
+  view: V,
+  name: K,
+): AtomicField<V[K] & (number | bigint)> {
+  const internal = view as unknown as View;
+  const type = internal?.$t;
+  if (type === undefined || typeof internal.$move !== "function") {
+    throw new TypeError(`Cannot bind atomic "${String(name)}": expected a struct view`);
+  }
+  const field = type.fields.find((f) => f.name === name);
+  if (field === undefined) throw new TypeError(`Cannot bind atomic "${name}": the ${type.kind} has no such field`);
+  const t = field.type;
+  if (t.kind !== "scalar" || !(t.name in INTEGER_ARRAYS)) {
+    throw new TypeError(`Cannot bind atomic "${name}": it is not an integer field`);
+  }
+  if (t.byteOrder !== "native") {
+    throw new TypeError(
+      `Cannot bind atomic "${name}": atomics work only on native byte order fields, it is ${t.byteOrder}-endian`,
+    );
+  }
+  const at = internal.$o + field.offset;
+  if (at % t.size !== 0) {
+    throw new TypeError(
+      `Cannot bind atomic "${name}": it is at byte ${at}, not aligned to its size ${t.size} (a packed layout)`,
+    );
+  }
+  const array = internal.$a[INTEGER_ARRAYS[t.name as keyof typeof INTEGER_ARRAYS]];
+  return new AtomicField(array, at / t.size, !internal.$ro, name);
+}

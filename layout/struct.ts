@@ -1,0 +1,470 @@
+/**
+ * {@linkcode struct} and {@linkcode union}: C-compatible layouts with typed views.
+ *
+ * @module
+ */
+
+import { type Arrays, arraysFor, classFor, scalarSet, utf8Set } from "./_codegen.ts";
+import type { ScalarArray } from "./scalar_array.ts";
+import {
+  type ArrayType,
+  assertFieldType,
+  type BytesType,
+  type CompositeType,
+  type FieldInfo,
+  type FieldType,
+  type ScalarName,
+  type ScalarType,
+  type Utf8Type,
+} from "./types.ts";
+
+/** Field declarations: each name maps to a field type. Names are C identifiers. */
+export type Fields = { readonly [name: string]: FieldType };
+
+/** Options for {@linkcode struct} and {@linkcode union}. */
+export interface StructOptions {
+  /**
+   * Lay fields out with no padding, as `__attribute__((packed))`: every field is at
+   * alignment 1. Fields that end up misaligned are read through a `DataView` (slower),
+   * cannot be used atomically, and misaligned numeric arrays cannot be viewed as typed
+   * arrays (use `read`/`write`).
+   *
+   * @default {false}
+   */
+  packed?: boolean;
+  /**
+   * Raise the alignment to this power of two, as `__attribute__((aligned(n)))`: the size
+   * is padded to a multiple of it. Never lowers the natural alignment (use `packed`).
+   *
+   * @default {the largest alignment of a field (1 if packed)}
+   */
+  align?: number;
+}
+
+/** Something that owns a buffer and says whether it may be written, like a `MappedFile`. */
+export interface BufferOwner {
+  /** The memory. */
+  readonly buffer: ArrayBuffer;
+  /** Whether writes are allowed; views of a non-writable owner refuse every write. */
+  readonly writable: boolean;
+}
+
+/** What a view or `read` can be made over: a buffer, or an owner such as a `MappedFile`. */
+export type BufferSource = ArrayBufferLike | BufferOwner;
+
+/** The plain JavaScript value of a field type, as {@linkcode StructType.read} returns it. */
+export type ValueOf<T> = T extends ScalarType<infer V, ScalarName> ? V
+  : T extends Utf8Type ? string
+  : T extends BytesType ? Uint8Array
+  : T extends ArrayType<infer E> ? ValueOf<E>[]
+  : T extends StructType<infer F> ? StructValue<F>
+  : T extends CompositeType ? { [name: string]: unknown }
+  : never;
+
+/** The plain-object value of a struct with fields `F`. */
+export type StructValue<F extends Fields> = { -readonly [K in keyof F]: ValueOf<F[K]> };
+
+/** What {@linkcode StructType.write} accepts for a field type: any part of the value. */
+export type InputOf<T> = T extends ScalarType<infer V, ScalarName> ? V
+  : T extends Utf8Type ? string
+  : T extends BytesType ? ArrayLike<number>
+  : T extends ArrayType<infer E> ? ArrayLike<InputOf<E>>
+  : T extends StructType<infer F> ? StructInput<F>
+  : T extends CompositeType ? { [name: string]: unknown }
+  : never;
+
+/** Any part of a struct's value, for {@linkcode StructType.write}. */
+export type StructInput<F extends Fields> = { [K in keyof F]?: InputOf<F[K]> };
+
+/** The typed array a native-order numeric array field is viewed as. */
+export interface TypedArrayOf {
+  /** `array(i8, n)`. */
+  i8: Int8Array;
+  /** `array(u8, n)`. */
+  u8: Uint8Array;
+  /** `array(i16, n)`. */
+  i16: Int16Array;
+  /** `array(u16, n)`. */
+  u16: Uint16Array;
+  /** `array(i32, n)`. */
+  i32: Int32Array;
+  /** `array(u32, n)`. */
+  u32: Uint32Array;
+  /** `array(i64, n)`. */
+  i64: BigInt64Array;
+  /** `array(u64, n)`. */
+  u64: BigUint64Array;
+  /** `array(f32, n)`. */
+  f32: Float32Array;
+  /** `array(f64, n)`. */
+  f64: Float64Array;
+  /** `array(bool, n)`: no typed array holds booleans. */
+  bool: ScalarArray<boolean>;
+}
+
+/** `ScalarArray<V>` for each member of `V` (so that a `ScalarArray<number>` is one of `ScalarArrayOf<number | bigint>`). */
+export type ScalarArrayOf<V> = V extends unknown ? ScalarArray<V> : never;
+
+/** How an array field with elements `E` appears in a view. */
+export type ArrayView<E> = E extends ScalarType<infer V, infer N, infer O>
+  ? (O extends "native" ? TypedArrayOf[N] : ScalarArrayOf<V>)
+  : E extends Utf8Type ? ScalarArray<string>
+  : E extends BytesType ? readonly Uint8Array[]
+  : E extends ArrayType<infer E2> ? readonly ArrayView<E2>[]
+  : E extends StructType<infer F> ? readonly StructView<F>[]
+  : E extends CompositeType ? readonly { readonly [name: string]: unknown }[]
+  : never;
+
+/** How a field of type `T` appears in a view. */
+export type ViewOf<T> = T extends ScalarType<infer V, ScalarName> ? V
+  : T extends Utf8Type ? string
+  : T extends BytesType ? Uint8Array
+  : T extends ArrayType<infer E> ? ArrayView<E>
+  : T extends StructType<infer F> ? StructView<F>
+  : T extends CompositeType ? { readonly [name: string]: unknown }
+  : never;
+
+/** The fields of `F` a view can assign: scalars and strings. */
+export type AssignableKeys<F> = { [K in keyof F]: F[K] extends ScalarType | Utf8Type ? K : never }[keyof F];
+
+/**
+ * A live view of a struct: reading a property reads memory, assigning one writes it.
+ * Scalars and strings are assignable; aggregates (nested structs, arrays, byte arrays) are
+ * live objects themselves.
+ */
+export type StructView<F extends Fields> =
+  & { -readonly [K in AssignableKeys<F>]: ViewOf<F[K]> }
+  & { readonly [K in Exclude<keyof F, AssignableKeys<F>>]: ViewOf<F[K]> };
+
+/**
+ * A single view moved across consecutive records, for bulk loops without an object per
+ * record. See {@linkcode StructType.cursor}.
+ */
+export interface StructCursor<F extends Fields> {
+  /** The number of records. */
+  readonly length: number;
+  /**
+   * Moves the view to record `index` and returns it (always the same object: views taken
+   * from it before the move, nested ones included, are stale).
+   *
+   * @throws {RangeError} If `index` is out of bounds.
+   */
+  at(index: number): StructView<F>;
+}
+
+/**
+ * A struct (or union) type: its C layout, and views, reads and writes over any buffer.
+ *
+ * @typeParam F The field declarations.
+ */
+export interface StructType<F extends Fields = Fields> extends CompositeType {
+  /**
+   * The byte offset of field `name`.
+   *
+   * @throws {TypeError} If there is no such field.
+   */
+  offsetOf(name: keyof F & string): number;
+  /**
+   * A live view of the struct at `byteOffset` in `source`.
+   *
+   * @param source An `ArrayBuffer`, or an owner of one such as a `MappedFile` (a read-only
+   * owner gives a view that refuses writes with a `TypeError`).
+   * @param byteOffset Where the struct starts; a multiple of `align`.
+   * @throws {RangeError} If the struct does not fit, or `byteOffset` is misaligned.
+   */
+  view(source: BufferSource, byteOffset?: number): StructView<F>;
+  /**
+   * A plain-object copy of the struct at `byteOffset`.
+   *
+   * @throws {RangeError} If the struct does not fit, or `byteOffset` is misaligned.
+   */
+  read(source: BufferSource, byteOffset?: number): StructValue<F>;
+  /**
+   * Writes the given fields (any part of the value, nested parts included) at `byteOffset`.
+   *
+   * @throws {TypeError} If a key is not a field, a value has the wrong type, or the source is read-only.
+   * @throws {RangeError} If the struct does not fit, `byteOffset` is misaligned, an array is too long or a string does not fit.
+   */
+  write(source: BufferSource, byteOffset: number, value: StructInput<F>): void;
+  /**
+   * A cursor over `length` consecutive structs from `byteOffset`.
+   *
+   * @param length Number of records; defaults to as many as fit.
+   * @throws {RangeError} If the records do not fit, or `byteOffset` is misaligned.
+   */
+  cursor(source: BufferSource, byteOffset?: number, length?: number): StructCursor<F>;
+}
+
+const C_KEYWORDS = new Set(
+  ("auto break case char const continue default do double else enum extern float for goto if inline int long " +
+    "register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while " +
+    "_Alignas _Alignof _Atomic _Bool _Complex _Generic _Imaginary _Noreturn _Static_assert _Thread_local bool true false")
+    .split(" "),
+);
+const RESERVED = new Set(["constructor", "__proto__", "prototype", "toString", "valueOf", "hasOwnProperty"]);
+
+function validateName(name: string, what: string): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    throw new TypeError(`Cannot declare ${what}: field name ${JSON.stringify(name)} is not a C identifier`);
+  }
+  if (C_KEYWORDS.has(name)) throw new TypeError(`Cannot declare ${what}: field name "${name}" is a C keyword`);
+  if (RESERVED.has(name)) throw new TypeError(`Cannot declare ${what}: field name "${name}" is reserved`);
+}
+
+function validateAlign(align: unknown, what: string): number | undefined {
+  if (align === undefined) return undefined;
+  if (
+    typeof align !== "number" || !Number.isInteger(align) || align < 1 || (align & (align - 1)) !== 0 || align > 4096
+  ) {
+    throw new RangeError(`Cannot declare ${what}: align ${String(align)} is not a power of two from 1 to 4096`);
+  }
+  return align;
+}
+
+function roundUp(value: number, align: number): number {
+  return Math.ceil(value / align) * align;
+}
+
+function sourceOf(source: BufferSource, what: string): { buffer: ArrayBufferLike; writable: boolean } {
+  if (
+    source instanceof ArrayBuffer || (typeof SharedArrayBuffer !== "undefined" && source instanceof SharedArrayBuffer)
+  ) {
+    return { buffer: source, writable: true };
+  }
+  const owner = source as BufferOwner | null;
+  if (typeof owner === "object" && owner !== null && owner.buffer instanceof ArrayBuffer) {
+    return { buffer: owner.buffer, writable: owner.writable === true };
+  }
+  throw new TypeError(`Cannot ${what}: expected an ArrayBuffer or a MappedFile, got ${String(source)}`);
+}
+
+class StructLayout<F extends Fields> implements StructType<F> {
+  readonly kind: "struct" | "union";
+  readonly size: number;
+  readonly align: number;
+  readonly packed: boolean;
+  readonly fields: readonly FieldInfo[];
+  readonly #offsets: Map<string, number>;
+
+  constructor(kind: "struct" | "union", declarations: F, options: StructOptions) {
+    const what = `${kind}()`;
+    if (typeof declarations !== "object" || declarations === null) {
+      throw new TypeError(`Cannot declare ${what}: fields must be an object`);
+    }
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`Cannot declare ${what}: options must be an object`);
+    }
+    const packed = options.packed ?? false;
+    if (typeof packed !== "boolean") throw new TypeError(`Cannot declare ${what}: packed must be a boolean`);
+    const minimum = validateAlign(options.align, what);
+    const entries = Object.entries(declarations);
+    if (entries.length === 0) throw new TypeError(`Cannot declare ${what}: it needs at least one field`);
+    let end = 0;
+    let align = 1;
+    const fields: FieldInfo[] = [];
+    for (const [name, type] of entries) {
+      validateName(name, what);
+      assertFieldType(type, `${what} field "${name}"`);
+      const fieldAlign = packed ? 1 : type.align;
+      const offset = kind === "union" ? 0 : roundUp(end, fieldAlign);
+      fields.push(Object.freeze({ name, type, offset, size: type.size }));
+      end = Math.max(end, offset + type.size);
+      align = Math.max(align, fieldAlign);
+    }
+    if (minimum !== undefined) align = Math.max(align, minimum);
+    this.kind = kind;
+    this.packed = packed;
+    this.align = align;
+    this.size = roundUp(end, align);
+    if (!Number.isSafeInteger(this.size)) throw new RangeError(`Cannot declare ${what}: it is too large`);
+    this.fields = Object.freeze(fields);
+    this.#offsets = new Map(fields.map((f) => [f.name, f.offset]));
+    Object.freeze(this);
+  }
+
+  offsetOf(name: keyof F & string): number {
+    const offset = this.#offsets.get(name);
+    if (offset === undefined) {
+      throw new TypeError(`Cannot find field ${JSON.stringify(name)}: the ${this.kind} has no such field`);
+    }
+    return offset;
+  }
+
+  #place(source: BufferSource, byteOffset: number, count: number, what: string) {
+    const { buffer, writable } = sourceOf(source, what);
+    if (typeof byteOffset !== "number" || !Number.isSafeInteger(byteOffset) || byteOffset < 0) {
+      throw new RangeError(`Cannot ${what}: byteOffset must be a non-negative integer, got ${String(byteOffset)}`);
+    }
+    if (byteOffset % this.align !== 0) {
+      throw new RangeError(`Cannot ${what}: byteOffset ${byteOffset} is not a multiple of the alignment ${this.align}`);
+    }
+    // In bounds: every access a view makes lies in [byteOffset, byteOffset + size * count).
+    if (byteOffset + this.size * count > buffer.byteLength) {
+      throw new RangeError(
+        `Cannot ${what}: ${count === 1 ? "" : `${count} records of `}${this.size} bytes at offset ${byteOffset} ` +
+          `do not fit in a buffer of ${buffer.byteLength} bytes`,
+      );
+    }
+    return { arrays: arraysFor(buffer), writable };
+  }
+
+  view(source: BufferSource, byteOffset = 0): StructView<F> {
+    const { arrays, writable } = this.#place(source, byteOffset, 1, "view struct");
+    const View = classFor(this, this.align, !writable);
+    return new View(arrays, byteOffset) as unknown as StructView<F>;
+  }
+
+  read(source: BufferSource, byteOffset = 0): StructValue<F> {
+    const { arrays } = this.#place(source, byteOffset, 1, "read struct");
+    return new (classFor(this, this.align, true))(arrays, byteOffset).$read() as StructValue<F>;
+  }
+
+  write(source: BufferSource, byteOffset: number, value: StructInput<F>): void {
+    const { arrays, writable } = this.#place(source, byteOffset, 1, "write struct");
+    if (!writable) {
+      throw new TypeError("Cannot write struct: the source is read-only (the file was opened without write: true)");
+    }
+    writeValue(this, arrays, byteOffset, value, "");
+  }
+
+  cursor(source: BufferSource, byteOffset = 0, length?: number): StructCursor<F> {
+    const { buffer } = sourceOf(source, "make cursor");
+    const count = length ?? Math.floor((buffer.byteLength - byteOffset) / this.size);
+    if (!Number.isSafeInteger(count) || count < 0) {
+      throw new RangeError(`Cannot make cursor: length must be a non-negative integer, got ${String(length)}`);
+    }
+    const { arrays, writable } = this.#place(source, byteOffset, count, "make cursor");
+    const View = classFor(this, this.align, !writable);
+    return new View.$Cursor(new View(arrays, byteOffset), byteOffset, count) as unknown as StructCursor<F>;
+  }
+}
+
+/** Writes any part of a value of `type` at byte `at`, checking every key and value. */
+function writeValue(type: FieldType, arrays: Arrays, at: number, item: unknown, name: string): void {
+  switch (type.kind) {
+    case "scalar":
+      // The checked DataView path, so that a wrong type is a TypeError rather than a coercion.
+      scalarSet(type, arrays.dv, at, item, name);
+      return;
+    case "utf8":
+      utf8Set(arrays.u8, at, type.size, item, name);
+      return;
+    case "bytes": {
+      const source = arrayLike(item, name);
+      if (source.length > type.size) {
+        throw new RangeError(`Cannot write ${name}: ${source.length} bytes do not fit in ${type.size}`);
+      }
+      const target = arrays.u8.subarray(at, at + type.size);
+      target.set(source as ArrayLike<number>);
+      target.fill(0, source.length);
+      return;
+    }
+    case "array": {
+      const items = arrayLike(item, name);
+      if (items.length > type.length) {
+        throw new RangeError(`Cannot write ${name}: ${items.length} elements do not fit in ${type.length}`);
+      }
+      for (let i = 0; i < items.length; i++) {
+        writeValue(type.element, arrays, at + i * type.element.size, items[i], `${name}[${i}]`);
+      }
+      return;
+    }
+    case "struct":
+    case "union": {
+      if (typeof item !== "object" || item === null) {
+        throw new TypeError(`Cannot write ${name || "struct"}: expected an object, got ${String(item)}`);
+      }
+      for (const [key, value] of Object.entries(item)) {
+        const field = type.fields.find((f) => f.name === key);
+        const path = name === "" ? key : `${name}.${key}`;
+        if (field === undefined) throw new TypeError(`Cannot write ${path}: the ${type.kind} has no such field`);
+        if (value !== undefined) writeValue(field.type, arrays, at + field.offset, value, path);
+      }
+      return;
+    }
+  }
+}
+
+function arrayLike(value: unknown, name: string): ArrayLike<unknown> {
+  if (typeof value !== "object" || value === null || typeof (value as ArrayLike<unknown>).length !== "number") {
+    throw new TypeError(`Cannot write ${name}: expected an array, got ${String(value)}`);
+  }
+  return value as ArrayLike<unknown>;
+}
+
+/**
+ * Declares a C struct: fields laid out in order, each at the next offset aligned to its
+ * type, the size padded to the largest alignment, exactly as gcc and clang do on x86_64
+ * and aarch64 (System V). The result gives offsets, live views over any buffer (a
+ * `MappedFile` included), plain-object reads and partial writes.
+ *
+ * A view's numeric fields read and write at about the speed of typed-array indexing: each
+ * layout gets its own generated accessor class. Number fields behave as typed-array
+ * elements (out-of-range values wrap); 64-bit integers are `bigint`.
+ *
+ * @param fields Field names (C identifiers) mapped to field types, in memory order.
+ * @param options `packed` and `align`, as the gcc attributes.
+ * @returns The struct type.
+ * @throws {TypeError} If there are no fields, a name is not a C identifier, or a type is not a field type.
+ * @throws {RangeError} If `align` is not a power of two.
+ *
+ * @example Declare, view and read
+ * ```ts
+ * import { f64, i64, struct, u32, utf8 } from "@mmstruct/mmstruct";
+ * import assert from "node:assert/strict";
+ *
+ * // struct stats { uint32_t hits; double load; int64_t bytes; char name[16]; };
+ * const Stats = struct({ hits: u32, load: f64, bytes: i64, name: utf8(16) });
+ * assert.equal(Stats.size, 40);
+ * assert.equal(Stats.offsetOf("load"), 8);
+ *
+ * const buffer = new ArrayBuffer(Stats.size);
+ * const stats = Stats.view(buffer);
+ * stats.hits += 1;
+ * stats.bytes = 1n << 40n;
+ * stats.name = "api";
+ * assert.deepEqual(Stats.read(buffer), { hits: 1, load: 0, bytes: 1n << 40n, name: "api" });
+ * ```
+ *
+ * @example Packed and nested
+ * ```ts
+ * import { struct, u16, u8 } from "@mmstruct/mmstruct";
+ * import assert from "node:assert/strict";
+ *
+ * const Header = struct({ tag: u8, length: u16 }, { packed: true });
+ * const Frame = struct({ header: Header, flags: u8 });
+ * assert.equal(Header.size, 3);
+ * assert.equal(Frame.size, 4);
+ * const frame = Frame.view(new ArrayBuffer(4));
+ * frame.header.length = 513;
+ * assert.equal(frame.header.length, 513);
+ * ```
+ */
+export function struct<const F extends Fields>(fields: F, options: StructOptions = {}): StructType<F> {
+  return new StructLayout("struct", fields, options);
+}
+
+/**
+ * Declares a C union: every member at offset 0, the size that of the largest member padded
+ * to the largest alignment. Views read every member over the same bytes.
+ *
+ * @param fields Member names mapped to field types.
+ * @param options `packed` and `align`, as the gcc attributes.
+ * @returns The union type (a {@linkcode StructType} with `kind` `"union"`).
+ * @throws {TypeError} If there are no members, a name is not a C identifier, or a type is not a field type.
+ * @throws {RangeError} If `align` is not a power of two.
+ *
+ * @example Type punning
+ * ```ts
+ * import { f32, u32, union } from "@mmstruct/mmstruct";
+ * import assert from "node:assert/strict";
+ *
+ * const Bits = union({ real: f32, bits: u32 });
+ * const value = Bits.view(new ArrayBuffer(Bits.size));
+ * value.real = 1;
+ * assert.equal(value.bits, 0x3f800000);
+ * ```
+ */
+export function union<const F extends Fields>(fields: F, options: StructOptions = {}): StructType<F> {
+  return new StructLayout("union", fields, options);
+}
