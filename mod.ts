@@ -7,6 +7,11 @@
  * by every other process mapping the file, without a system call. Read the
  * [Safety](https://jsr.io/@mmstruct/mmstruct#safety) section of the README before use.
  *
+ * {@linkcode struct} declares a C-compatible layout (the offsets gcc would use) and gives
+ * typed views whose properties read and write the memory at typed-array speed;
+ * {@linkcode atomic} binds `Atomics` to an integer field; {@linkcode toC} and
+ * {@linkcode toCtypes} print the same layout for C and Python.
+ *
  * @example Writer and reader
  * ```ts
  * import { MappedFile } from "@mmstruct/mmstruct";
@@ -22,6 +27,24 @@
  * const hits = new Int32Array(writer.buffer);
  * Atomics.add(hits, 0, 1);
  * assert.equal(Atomics.load(new Int32Array(reader.buffer), 0), 1);
+ * rmSync(dir, { recursive: true });
+ * ```
+ *
+ * @example A struct in a mapped file
+ * ```ts
+ * import { atomic, MappedFile, struct, u32, u64, utf8 } from "@mmstruct/mmstruct";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const Stats = struct({ requests: u64, errors: u32, last_path: utf8(32) });
+ * const dir = mkdtempSync(join(tmpdir(), "mmstruct-"));
+ * using file = MappedFile.create(join(dir, "stats.mms"), { size: Stats.size });
+ * const stats = Stats.view(file);
+ * atomic(stats, "requests").add(1n);
+ * stats.last_path = "/api/users";
+ * assert.deepEqual(Stats.read(file), { requests: 1n, errors: 0, last_path: "/api/users" });
  * rmSync(dir, { recursive: true });
  * ```
  *

@@ -139,7 +139,6 @@ export interface View {
   readonly $t: CompositeType;
   readonly $g: number;
   readonly $ro: boolean;
-  $move(byteOffset: number): void;
   $read(): Record<string, unknown>;
 }
 
@@ -151,7 +150,8 @@ export interface Cursor {
 
 /** A generated view class, with its cursor class. */
 export type ViewClass = (new (arrays: Arrays, byteOffset: number) => View) & {
-  $Cursor: new (view: View, byteOffset: number, length: number) => Cursor;
+  $Cursor: new (arrays: Arrays, byteOffset: number, length: number) => Cursor;
+  $Moving: (new (arrays: Arrays, byteOffset: number) => View)[];
 };
 
 function utf8Get(u8: Uint8Array, start: number, size: number): string {
@@ -362,7 +362,7 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean): Vi
         ) {
           const array = TYPED[t.name];
           arraysUsed.add(array);
-          const index = t.size === 1 ? at : `this.$b${t.size} + ${offset / t.size}`;
+          const index = t.size === 1 ? at : `@B${t.size}@ + ${offset / t.size}`;
           if (t.size > 1) bases.add(t.size);
           get = `this.$${array}[${index}]`;
           set = `this.$${array}[${index}] = v;`;
@@ -426,34 +426,55 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean): Vi
   }
 
   const assignArrays = [...arraysUsed].map((a) => `this.$${a} = a.${a};`).join(" ");
-  const initBases = [...bases].map((s) => `this.$b${s} = 0;`).join(" ");
+  // Shifts keep bases small integers (V8 Smis) for offsets below 2 GiB; larger offsets
+  // (Deno maps past 4 GiB) divide, exactly, since o is a multiple of every unit s.
+  const baseOf = (o: string, s: number) => `${o} < 2147483648 ? ${o} >> ${Math.log2(s)} : ${o} / ${s}`;
+  const setBases = (target: string) => [...bases].map((s) => `${target}.$b${s} = ${baseOf("o", s)};`).join(" ");
   const initCaches = caches.map((c) => `this.$c_${c} = undefined;`).join(" ");
-  const moveBases = [...bases].map((s) => `this.$b${s} = o / ${s};`).join(" ");
-  const cursorBases = [...bases].map((s) => `v.$b${s} = this.$B${s} + i * ${type.size / s};`).join(" ");
-  const cursorInit = [...bases].map((s) => `this.$B${s} = base / ${s};`).join(" ");
-  const resetCaches = caches.map((c) => `v.$c_${c} = undefined;`).join(" ");
+  const body = `$read() { return { ${reads.join(", ")} }; }
+  ${members.join("\n  ")}`;
+  const viewBody = body.replace(/@B(\d)@/g, "this.$$b$1");
+  // A moving view keeps one offset, so that moving it is one store; shifting it is exact
+  // below 2 GiB, dividing it is exact above (o is a multiple of every unit s).
+  const movingBody = body.replace(/@B(\d)@/g, (_, s) => `(this.$o >> ${Math.log2(Number(s))})`);
+  const movingLargeBody = body.replace(/@B(\d)@/g, (_, s) => `(this.$o / ${s})`);
   const source = `"use strict";
 // mmstruct view #${id}: ${type.kind} of ${type.fields.length} fields, ${type.size} bytes, aligned to ${guarantee}${
     readOnly ? ", read-only" : ""
   }
+// Every field of a view is written once, in the constructor: V8 then treats the offsets as
+// constants of the object, which is what makes a field access as fast as a typed-array one.
 class View${id} {
-  constructor(a, o) { this.$a = a; this.$o = 0; ${assignArrays} ${initBases} ${initCaches} this.$move(o); Object.preventExtensions(this); }
-  $move(o) { this.$o = o; ${moveBases} ${initCaches} }
-  $read() { return { ${reads.join(", ")} }; }
-  ${members.join("\n  ")}
+  constructor(a, o) { this.$a = a; this.$o = o; ${assignArrays} ${
+    setBases("this")
+  } ${initCaches} Object.preventExtensions(this); }
+  ${viewBody}
 }
-// One view moved across records: the bases advance by the record size in each unit, in
-// integer arithmetic (the size is a multiple of every unit a base is kept for).
+// The view a cursor moves: same accessors, offsets that change (a separate class, so that
+// moving it never makes the offsets of ordinary views mutable).
+class Moving${id} {
+  constructor(a, o) { this.$a = a; this.$o = o; ${assignArrays} ${initCaches} Object.preventExtensions(this); }
+  ${movingBody}
+}
+class MovingLarge${id} {
+  constructor(a, o) { this.$a = a; this.$o = o; ${assignArrays} ${initCaches} Object.preventExtensions(this); }
+  ${movingLargeBody}
+}
 class Cursor${id} {
-  constructor(v, base, n) { this.$v = v; this.$B = base; ${cursorInit} this.length = n; Object.freeze(this); }
+  constructor(a, base, n) {
+    this.$v = base + n * ${type.size} <= 2147483648 ? new Moving${id}(a, base) : new MovingLarge${id}(a, base);
+    this.$B = base;
+    this.length = n; Object.freeze(this);
+  }
   at(i) {
     if (!(i >>> 0 === i && i < this.length)) h.outOfRange(i, this.length);
     const v = this.$v;
-    v.$o = this.$B + i * ${type.size}; ${cursorBases} ${resetCaches}
+    v.$o = this.$B + i * ${type.size}; ${caches.map((c) => `v.$c_${c} = undefined;`).join(" ")}
     return v;
   }
 }
 View${id}.$Cursor = Cursor${id};
+View${id}.$Moving = [Moving${id}, MovingLarge${id}];
 return View${id};`;
   const childClasses: (ViewClass | undefined)[] = [];
   const local = {
@@ -463,7 +484,13 @@ return View${id};`;
     C: (k: number) => childClasses[k] ??= classFor(children[k].type, children[k].guarantee, readOnly),
   };
   const View = new Function("h", source)(local) as ViewClass;
-  Object.defineProperties(View.prototype, {
+  for (const Class of [View, ...View.$Moving]) describeView(Class.prototype, type, guarantee, readOnly);
+  return View;
+}
+
+/** The non-field members every view has: what it is, and how consoles show it. */
+function describeView(prototype: object, type: CompositeType, guarantee: number, readOnly: boolean): void {
+  Object.defineProperties(prototype, {
     $t: { value: type },
     $g: { value: guarantee },
     $ro: { value: readOnly },
@@ -478,5 +505,4 @@ return View${id};`;
       },
     },
   });
-  return View;
 }

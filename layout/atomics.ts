@@ -169,7 +169,7 @@ export function atomic<V extends object, K extends NumericKeys<V>>(
 ): AtomicField<V[K] & (number | bigint)> {
   const internal = view as unknown as View;
   const type = internal?.$t;
-  if (type === undefined || typeof internal.$move !== "function") {
+  if (type === undefined || typeof internal.$read !== "function") {
     throw new TypeError(`Cannot bind atomic "${String(name)}": expected a struct view`);
   }
   const field = type.fields.find((f) => f.name === name);

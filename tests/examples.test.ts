@@ -21,3 +21,16 @@ test("examples/writer and examples/reader: the reader prints every change the wr
   ]);
   assert.ok(lines.includes("s: foo => bar"), r.stdout);
 });
+
+test("examples/struct_writer and examples/struct_reader: the reader sees the writer's struct", async () => {
+  using tmp = tempDir();
+  const path = tmp.path("stats.mms");
+  const writer = await finish(
+    start(runtime, "../examples/struct_writer", ["--path", path, "--requests", "20", "--interval", "1"]),
+  );
+  assert.equal(writer.code, 0, writer.stderr);
+  assert.match(writer.stdout, /done: 20 requests, 2 errors/);
+  const reader = await finish(start(runtime, "../examples/struct_reader", ["--path", path, "--once"]));
+  assert.equal(reader.code, 0, reader.stderr);
+  assert.match(reader.stdout, /^requests=20 errors=2 load=0\.20 latency=\d+\.\dms last=\/$/m);
+});

@@ -379,6 +379,25 @@ describe("struct().cursor()", () => {
   });
 });
 
+test("views and cursors work at byte offsets past 2 GiB", () => {
+  const S = struct({ a: u8, n: u32, d: f64, big: u64 });
+  // Untouched pages of a large ArrayBuffer cost no memory.
+  const buffer = new ArrayBuffer(2 ** 31 + 4096);
+  const offset = 2 ** 31 + 8;
+  const view = S.view(buffer, offset);
+  view.n = 7;
+  view.d = 1.5;
+  view.big = 3n;
+  const dv = new DataView(buffer);
+  assert.equal(dv.getUint32(offset + 4, true), 7);
+  assert.equal(dv.getFloat64(offset + 8, true), 1.5);
+  assert.equal(dv.getBigUint64(offset + 16, true), 3n);
+  const cursor = S.cursor(buffer, 2 ** 31 - 2 * S.size, 4);
+  for (let i = 0; i < 4; i++) cursor.at(i).n = 100 + i;
+  for (let i = 0; i < 4; i++) assert.equal(dv.getUint32(2 ** 31 - 2 * S.size + i * S.size + 4, true), 100 + i);
+  assert.equal(cursor.at(3).n, 103);
+});
+
 describe("atomic()", () => {
   test("atomic() offers every Atomics operation on 8, 16, 32 and 64-bit fields", () => {
     const S = struct({ a: u8, b: i16, c: u32, d: i64, e: u64 });
