@@ -27,3 +27,11 @@ export function detectRuntime(): Runtime {
   if (g.Bun !== undefined || g.process?.versions?.bun !== undefined) return "bun";
   return "node";
 }
+
+/**
+ * JavaScriptCore's optimizing JITs compile `Atomics.load` on 8 to 32-bit typed arrays to a
+ * read-modify-write instruction, which faults on a `PROT_READ` mapping (a SIGSEGV that kills
+ * the process; measured on Bun 1.4, after a few thousand calls). Reads of read-only memory
+ * must avoid it there: 64-bit `Atomics.load` and plain aligned loads are safe.
+ */
+export const ATOMIC_LOAD_MAY_WRITE: boolean = detectRuntime() === "bun";

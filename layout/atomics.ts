@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ATOMIC_LOAD_MAY_WRITE } from "../ffi/runtime.ts";
 import type { View } from "./_codegen.ts";
 
 type IntegerArray =
@@ -44,6 +45,8 @@ export class AtomicField<V extends number | bigint> {
   readonly #index: number;
   readonly #writable: boolean;
   readonly #name: string;
+  /** Load with a plain aligned read (see `ATOMIC_LOAD_MAY_WRITE`): read-only memory under Bun. */
+  readonly #plainLoad: boolean;
 
   /**
    * Made by {@linkcode atomic}; not meant to be called directly.
@@ -58,10 +61,16 @@ export class AtomicField<V extends number | bigint> {
     this.#index = index;
     this.#writable = writable;
     this.#name = name;
+    this.#plainLoad = ATOMIC_LOAD_MAY_WRITE && !writable && array.BYTES_PER_ELEMENT < 8;
   }
 
-  /** `Atomics.load`: the current value. */
+  /**
+   * `Atomics.load`: the current value. (On a read-only view under Bun, an aligned plain
+   * load, which is as untorn but not ordered against other loads: Bun's optimized
+   * `Atomics.load` writes to memory, which a read-only mapping forbids.)
+   */
   load(): V {
+    if (this.#plainLoad) return this.#array[this.#index] as V;
     return Atomics.load(this.#array as Int32Array, this.#index) as V;
   }
 

@@ -1,0 +1,217 @@
+#!/usr/bin/env node
+/**
+ * `mmstruct`: print or follow any struct file, no layout needed.
+ *
+ *     mmstruct show FILE [--json]
+ *     mmstruct watch FILE [--json] [--interval MS] [--count N]
+ *
+ * Deno: `deno run --allow-ffi --allow-read jsr:@mmstruct/mmstruct/cli show FILE`.
+ * npm: the package's `mmstruct` command.
+ *
+ * Exit status: 0 done, 2 bad usage, 3 the file cannot be opened, 4 it is not a valid
+ * struct file, 5 no consistent snapshot (the writer died or is stuck in an update),
+ * 1 anything else. Errors go to standard error as one line starting with `mmstruct: `.
+ *
+ * @example Show a file as JSON
+ * ```sh
+ * mmstruct show /tmp/stats.mms --json
+ * ```
+ *
+ * @module
+ */
+
+import { realpathSync } from "node:fs";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import type { StructType } from "./layout/struct.ts";
+import type { FieldType } from "./layout/types.ts";
+import { MmapError } from "./mmap_error.ts";
+import { FormatError } from "./struct_file/format_error.ts";
+import { StaleWriterError } from "./struct_file/stale_writer_error.ts";
+import { StructFile } from "./struct_file/struct_file.ts";
+import { watch } from "./struct_file/watch.ts";
+
+const USAGE = `Usage: mmstruct show FILE [--json]
+       mmstruct watch FILE [--json] [--interval MS] [--count N]
+
+Prints the fields of a struct file (any layout: the file describes itself).
+  show    one consistent snapshot, as a table or --json
+  watch   a snapshot at start and at every change: refreshed in place on a terminal,
+          one line per change (key=value, or JSON with --json) otherwise
+Options:
+  --json          JSON output (64-bit integers as exact JSON numbers, bytes as arrays)
+  --interval MS   watch: how often to look for changes (default 100)
+  --count N       watch: exit after N snapshots
+  -h, --help      this text
+Exit status: 0 ok, 2 usage, 3 cannot open, 4 not a struct file, 5 writer dead or stuck, 1 other.`;
+
+/** Exit statuses, for scripts. */
+const EXIT = { ok: 0, other: 1, usage: 2, open: 3, format: 4, stale: 5 } as const;
+
+class UsageError extends Error {}
+
+/** JSON with exact 64-bit integers (written as plain numbers) and byte arrays as arrays. */
+function toJson(value: unknown): string {
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Uint8Array) return `[${value.join(",")}]`;
+  if (Array.isArray(value)) return `[${value.map(toJson).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${toJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function typeName(type: FieldType): string {
+  switch (type.kind) {
+    case "scalar":
+      return type.byteOrder === "native" ? type.name : `${type.name}${type.byteOrder === "big" ? "be" : "le"}`;
+    case "utf8":
+    case "bytes":
+      return `${type.kind}(${type.size})`;
+    case "array":
+      return `${typeName(type.element)}[${type.length}]`;
+    default:
+      return type.kind;
+  }
+}
+
+function formatLeaf(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (value instanceof Uint8Array) return Array.from(value, (b) => b.toString(16).padStart(2, "0")).join(" ");
+  return String(value);
+}
+
+/** One row per scalar, string or byte array; arrays of scalars on one row. */
+function rows(type: FieldType, value: unknown, path: string, out: [string, string, string][]): void {
+  if (type.kind === "struct" || type.kind === "union") {
+    const record = value as Record<string, unknown>;
+    for (const field of type.fields) {
+      rows(field.type, record[field.name], path ? `${path}.${field.name}` : field.name, out);
+    }
+  } else if (
+    type.kind === "array" &&
+    (type.element.kind === "struct" || type.element.kind === "union" || type.element.kind === "array")
+  ) {
+    (value as unknown[]).forEach((item, i) => rows(type.element, item, `${path}[${i}]`, out));
+  } else if (type.kind === "array") {
+    const items = value as unknown[];
+    const shown = items.slice(0, 16).map(formatLeaf).join(", ");
+    out.push([path, typeName(type), `[${shown}${items.length > 16 ? `, … (${items.length} elements)` : ""}]`]);
+  } else {
+    out.push([path, typeName(type), formatLeaf(value)]);
+  }
+}
+
+function table(type: StructType, value: unknown): string {
+  const out: [string, string, string][] = [["FIELD", "TYPE", "VALUE"]];
+  rows(type, value, "", out);
+  const width = [0, 1].map((c) => Math.max(...out.map((r) => r[c].length)));
+  return out.map(([f, t, v]) => `${f.padEnd(width[0])}  ${t.padEnd(width[1])}  ${v}`).join("\n");
+}
+
+function line(type: StructType, value: unknown, version: number): string {
+  const out: [string, string, string][] = [];
+  rows(type, value, "", out);
+  return [`version=${version}`, ...out.map(([f, , v]) => `${f}=${v}`)].join(" ");
+}
+
+function integerOption(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: "boolean", default: false },
+        interval: { type: "string" },
+        count: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  const [command, path, ...extra] = positionals;
+  if (command !== "show" && command !== "watch") {
+    throw new UsageError(command === undefined ? "missing command" : `unknown command "${command}"`);
+  }
+  if (path === undefined) throw new UsageError(`${command} needs a FILE`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+
+  if (command === "show") {
+    if (values.interval !== undefined || values.count !== undefined) {
+      throw new UsageError("--interval and --count are for watch");
+    }
+    using file = StructFile.open(path);
+    const value = file.snapshot();
+    console.log(values.json ? toJson(value) : table(file.type, value));
+    return EXIT.ok;
+  }
+
+  const interval = integerOption(values.interval, "interval", 100);
+  const count = integerOption(values.count, "count", Number.MAX_SAFE_INTEGER);
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  const terminal = process.stdout.isTTY === true && !values.json;
+  let seen = 0;
+  try {
+    for await (const { value, version, type } of watch(path, { interval, signal: controller.signal })) {
+      if (values.json) console.log(toJson({ version, value }));
+      else if (terminal) process.stdout.write(`\x1b[H\x1b[2J${path}  version ${version}\n\n${table(type, value)}\n`);
+      else console.log(line(type, value, version));
+      if (++seen >= count) break;
+    }
+  } finally {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+  }
+  return EXIT.ok;
+}
+
+/** Runs the command line and returns the exit status. */
+export async function run(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`mmstruct: ${message}`);
+    if (error instanceof UsageError) {
+      console.error("Try 'mmstruct --help'.");
+      return EXIT.usage;
+    }
+    if (error instanceof MmapError) return EXIT.open;
+    if (error instanceof FormatError) return EXIT.format;
+    if (error instanceof StaleWriterError) return EXIT.stale;
+    return EXIT.other;
+  }
+}
+
+/** Whether this module is the program (Node 20 has no `import.meta.main`: compare paths). */
+function isMain(): boolean {
+  const main = (import.meta as { main?: boolean }).main;
+  if (typeof main === "boolean") return main;
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  process.exitCode = await run(process.argv.slice(2));
+}

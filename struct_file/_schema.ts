@@ -1,0 +1,202 @@
+/**
+ * Layouts as JSON schemas (the self-description stored in a struct file) and back, with
+ * every limit a hostile file could push: depth, node count, sizes, names, and offsets that
+ * must be exactly the ones the layout rules give. Internal.
+ *
+ * @module
+ */
+
+import { struct, type StructType, union } from "../layout/struct.ts";
+import {
+  array,
+  type ByteOrder,
+  bytes,
+  type CompositeType,
+  type FieldType,
+  type ScalarName,
+  type ScalarType,
+  utf8,
+} from "../layout/types.ts";
+import * as scalars from "../layout/types.ts";
+import { FormatError } from "./format_error.ts";
+
+/** The JSON form of a field type. */
+export type Schema =
+  | { kind: "scalar"; name: ScalarName; byteOrder: ByteOrder }
+  | { kind: "utf8" | "bytes"; size: number }
+  | { kind: "array"; length: number; element: Schema }
+  | {
+    kind: "struct" | "union";
+    packed: boolean;
+    align: number;
+    size: number;
+    fields: { name: string; offset: number; type: Schema }[];
+  };
+
+/** Deepest nesting a schema may have. */
+export const MAX_DEPTH = 32;
+/** Most type nodes a schema may have. */
+export const MAX_NODES = 100_000;
+
+/** The canonical schema of a type (keys in a fixed order, so equal layouts give equal JSON). */
+export function toSchema(type: FieldType): Schema {
+  switch (type.kind) {
+    case "scalar":
+      return { kind: "scalar", name: type.name, byteOrder: type.byteOrder };
+    case "utf8":
+    case "bytes":
+      return { kind: type.kind, size: type.size };
+    case "array":
+      return { kind: "array", length: type.length, element: toSchema(type.element) };
+    case "struct":
+    case "union":
+      return {
+        kind: type.kind,
+        packed: type.packed,
+        align: type.align,
+        size: type.size,
+        fields: type.fields.map((f) => ({ name: f.name, offset: f.offset, type: toSchema(f.type) })),
+      };
+  }
+}
+
+const SCALARS = new Map<string, ScalarType>();
+for (const value of Object.values(scalars)) {
+  const type = value as ScalarType;
+  if (typeof type === "object" && type !== null && type.kind === "scalar") {
+    SCALARS.set(`${type.name}:${type.byteOrder}`, type);
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Rebuilds a layout from untrusted schema JSON, or throws a {@linkcode FormatError}. */
+export function fromSchemaText(text: string, path: string): StructType {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new FormatError(path, "schema", "the schema is not valid JSON", { cause: error });
+  }
+  let nodes = 0;
+  const fail = (where: string, detail: string): never => {
+    throw new FormatError(path, "schema", `schema${where}: ${detail}`);
+  };
+  const integer = (value: unknown, where: string, min: number): number => {
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
+      fail(where, `expected an integer of at least ${min}, got ${JSON.stringify(value)}`);
+    }
+    return value as number;
+  };
+
+  const build = (node: unknown, where: string, depth: number): FieldType => {
+    if (++nodes > MAX_NODES) fail(where, `more than ${MAX_NODES} types`);
+    if (depth > MAX_DEPTH) fail(where, `nested deeper than ${MAX_DEPTH}`);
+    if (!isRecord(node)) return fail(where, "expected an object");
+    try {
+      switch (node.kind) {
+        case "scalar": {
+          const scalar = SCALARS.get(`${String(node.name)}:${String(node.byteOrder)}`);
+          return scalar ??
+            fail(where, `unknown scalar ${JSON.stringify(node.name)} (${JSON.stringify(node.byteOrder)})`);
+        }
+        case "utf8":
+          return utf8(integer(node.size, `${where}.size`, 1));
+        case "bytes":
+          return bytes(integer(node.size, `${where}.size`, 1));
+        case "array":
+          return array(build(node.element, `${where}.element`, depth + 1), integer(node.length, `${where}.length`, 1));
+        case "struct":
+        case "union":
+          return buildComposite(node, where, depth);
+        default:
+          return fail(where, `unknown kind ${JSON.stringify(node.kind)}`);
+      }
+    } catch (error) {
+      if (error instanceof FormatError) throw error;
+      // The layout constructors refuse bad names, sizes and alignments with TypeError/RangeError.
+      throw new FormatError(path, "layout", `schema${where}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+
+  const buildComposite = (node: Record<string, unknown>, where: string, depth: number): CompositeType => {
+    const fields = node.fields;
+    if (!Array.isArray(fields) || fields.length === 0) fail(`${where}.fields`, "expected a non-empty array");
+    const declarations: Record<string, FieldType> = {};
+    const offsets: number[] = [];
+    for (const [i, field] of (fields as unknown[]).entries()) {
+      const at = `${where}.fields[${i}]`;
+      if (!isRecord(field) || typeof field.name !== "string") return fail(at, "expected { name, offset, type }");
+      if (Object.hasOwn(declarations, field.name)) fail(at, `duplicate field ${JSON.stringify(field.name)}`);
+      offsets.push(integer(field.offset, `${at}.offset`, 0));
+      declarations[field.name] = build(field.type, `${at}.type`, depth + 1);
+    }
+    if (typeof node.packed !== "boolean") fail(`${where}.packed`, "expected a boolean");
+    const align = integer(node.align, `${where}.align`, 1);
+    const size = integer(node.size, `${where}.size`, 1);
+    const make = node.kind === "union" ? union : struct;
+    const type = make(declarations, { packed: node.packed as boolean, align });
+    // The stored offsets, size and alignment must be exactly what the layout rules give:
+    // this refuses overlapping, misaligned and out-of-bounds fields.
+    for (const [i, field] of type.fields.entries()) {
+      if (field.offset !== offsets[i]) {
+        throw new FormatError(
+          path,
+          "layout",
+          `schema${where}.fields[${i}] ("${field.name}") is at offset ${
+            offsets[i]
+          }, the layout rules put it at ${field.offset}`,
+        );
+      }
+    }
+    if (type.size !== size || type.align !== align) {
+      throw new FormatError(
+        path,
+        "layout",
+        `schema${where} says size ${size} and alignment ${align}, the layout rules give ${type.size} and ${type.align}`,
+      );
+    }
+    return type;
+  };
+
+  const root = build(parsed, "", 0);
+  if (root.kind !== "struct" && root.kind !== "union") fail("", "the top level must be a struct or union");
+  return root as StructType;
+}
+
+/** The first difference between two schemas, as a sentence, or undefined if they are equal. */
+export function firstDifference(expected: Schema, actual: Schema): string | undefined {
+  const join = (where: string, key: string) => (where === "" ? key : `${where}.${key}`);
+  const walk = (a: unknown, b: unknown, where: string): string | undefined => {
+    if (Array.isArray(a) && Array.isArray(b)) {
+      // Only `fields` arrays occur: name each entry by its field name.
+      for (let i = 0; i < Math.max(a.length, b.length); i++) {
+        if (i >= a.length) return `the file has an extra field ${describe(b[i])} after ${describe(a[i - 1])}`;
+        if (i >= b.length) return `the file lacks field ${describe(a[i])}`;
+        const name = isRecord(a[i]) && typeof a[i].name === "string" ? a[i].name : `[${i}]`;
+        const d = walk(a[i], b[i], join(where, name));
+        if (d !== undefined) return d;
+      }
+      return undefined;
+    }
+    if (isRecord(a) && isRecord(b)) {
+      // Fields first, so that a difference is reported where it starts, not as a size change.
+      const keys = Object.keys(a).sort((x, y) => Number(y === "fields") - Number(x === "fields"));
+      for (const key of keys) {
+        const d = walk(a[key], b[key], key === "type" || key === "fields" ? where : join(where, key));
+        if (d !== undefined) return d;
+      }
+      return undefined;
+    }
+    return a === b
+      ? undefined
+      : `${where || "the layout"}: expected ${JSON.stringify(a)}, the file has ${JSON.stringify(b)}`;
+  };
+  return walk(expected, actual, "");
+}
+
+function describe(value: unknown): string {
+  return isRecord(value) && typeof value.name === "string" ? `"${value.name}"` : "(none)";
+}

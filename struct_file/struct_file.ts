@@ -1,0 +1,532 @@
+/**
+ * {@linkcode StructFile}: a self-describing file holding one struct, with torn-read-free
+ * snapshots.
+ *
+ * @module
+ */
+
+import { ATOMIC_LOAD_MAY_WRITE } from "../ffi/runtime.ts";
+import { classFor, type View } from "../layout/_codegen.ts";
+import type { Fields, StructInput, StructType, StructValue, StructView } from "../layout/struct.ts";
+import { createMappedFile, MappedFile, type SyncOptions } from "../mapped_file.ts";
+import { MmapError } from "../mmap_error.ts";
+import { DATA_ALIGN, fnv1a64, HEADER_LENGTH, MAX_SCHEMA_LENGTH, OFFSET, readHeader, writeHeader } from "./_format.ts";
+import { isAlive, ownStartTime, PID } from "./_process.ts";
+import { firstDifference, fromSchemaText, toSchema } from "./_schema.ts";
+import { FormatError } from "./format_error.ts";
+import { StaleWriterError } from "./stale_writer_error.ts";
+
+/** Options for {@linkcode StructFile.create}. */
+export interface StructFileCreateOptions<F extends Fields> {
+  /**
+   * Initial field values (any part of the value); the rest is zero. Written before the
+   * file appears at its path.
+   *
+   * @default {all zeros}
+   */
+  initial?: StructInput<F>;
+  /**
+   * Permission bits, as {@linkcode MappedFile.create}.
+   *
+   * @default {0o600}
+   */
+  mode?: number;
+  /**
+   * Replace an existing file by rename (readers of the old file keep it), as
+   * {@linkcode MappedFile.create}.
+   *
+   * @default {false}
+   */
+  overwrite?: boolean;
+}
+
+/** Options for {@linkcode StructFile.open}. */
+export interface StructFileOpenOptions<F extends Fields> {
+  /**
+   * The layout the file must have. When given, a file with any other layout is refused
+   * with a {@linkcode FormatError} (`reason` `"type-mismatch"`) naming the first
+   * difference, and views are typed by it. When not, the layout is rebuilt from the file.
+   *
+   * @default {the layout the file describes}
+   */
+  type?: StructType<F>;
+  /**
+   * Map read-write, to {@linkcode StructFile.prototype.update} the data. Several processes
+   * may write: updates take turns through the sequence word.
+   *
+   * @default {false}
+   */
+  write?: boolean;
+  /**
+   * How long {@linkcode StructFile.prototype.snapshot} (and `update`) wait for a writer that
+   * is alive but inside an update, in milliseconds.
+   *
+   * @default {1000}
+   */
+  timeout?: number;
+}
+
+/** Layouts rebuilt from schema text, so that opening many files of one layout parses it once. */
+const layoutCache = new Map<string, StructType>();
+const LAYOUT_CACHE_SIZE = 64;
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** Blocks the thread for `ms` milliseconds (`Atomics.wait` on private memory). */
+function sleep(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+function roundUp(value: number, align: number): number {
+  return Math.ceil(value / align) * align;
+}
+
+function validateTimeout(timeout: unknown): number {
+  if (typeof timeout !== "number" || !(timeout >= 0) || timeout > 2 ** 31) {
+    throw new RangeError(`Cannot open struct file: timeout must be a number of milliseconds, got ${String(timeout)}`);
+  }
+  return timeout;
+}
+
+/**
+ * A file holding one struct that describes itself: a header, the layout as JSON and the
+ * data (format: `docs/FORMAT.md`). Any reader can open any struct file and get typed,
+ * consistent values without knowing the layout in advance: this library (even with no
+ * compiled-in layout), the `mmstruct` command, or a C or Python program.
+ *
+ * Writers group field changes in {@linkcode StructFile.prototype.update}; readers take
+ * {@linkcode StructFile.prototype.snapshot}s, which never show half an update (a sequence
+ * lock). See [Safety](https://jsr.io/@mmstruct/mmstruct#safety) for what mapping a file
+ * implies.
+ *
+ * @typeParam F The fields of the layout.
+ *
+ * @example Writer and reader
+ * ```ts
+ * import { StructFile, struct, u32, u64 } from "@mmstruct/mmstruct";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const dir = mkdtempSync(join(tmpdir(), "mmstruct-"));
+ * const path = join(dir, "stats.mms");
+ * const Stats = struct({ requests: u64, errors: u32 });
+ *
+ * using writer = StructFile.create(path, Stats, { initial: { requests: 10n } });
+ * writer.update((stats) => {
+ *   stats.requests += 1n;
+ *   stats.errors += 1;
+ * });
+ *
+ * using reader = StructFile.open(path); // no layout needed: the file has it
+ * assert.deepEqual(reader.snapshot(), { requests: 11n, errors: 1 });
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
+export class StructFile<F extends Fields = Fields> {
+  readonly #file: MappedFile;
+  readonly #type: StructType<F>;
+  readonly #view: StructView<F>;
+  readonly #reader: View;
+  readonly #sequence: Int32Array;
+  /** The sequence word and the reserved word after it, for 64-bit loads on read-only maps under Bun. */
+  readonly #sequence64: BigInt64Array | undefined;
+  readonly #writerPid: Int32Array;
+  readonly #writerStart: BigUint64Array;
+  readonly #timeout: number;
+  #updating = false;
+
+  private constructor(file: MappedFile, type: StructType<F>, dataOffset: number, timeout: number) {
+    this.#file = file;
+    this.#type = type;
+    this.#timeout = timeout;
+    // In bounds: readHeader (or create) checked dataOffset + type.size <= file size, and
+    // the header fields below lie in its first 128 bytes.
+    this.#view = type.view(file, dataOffset);
+    this.#reader = new (classFor(type, type.align, true))(
+      (this.#view as unknown as View).$a,
+      dataOffset,
+    );
+    this.#sequence = new Int32Array(file.buffer, OFFSET.sequence, 1);
+    this.#sequence64 = ATOMIC_LOAD_MAY_WRITE && !file.writable
+      ? new BigInt64Array(file.buffer, OFFSET.sequence, 1)
+      : undefined;
+    this.#writerPid = new Int32Array(file.buffer, OFFSET.writerPid, 1);
+    this.#writerStart = new BigUint64Array(file.buffer, OFFSET.writerStart, 1);
+  }
+
+  /**
+   * Creates a struct file: header, schema and initial data are written under a temporary
+   * name, then the file appears at `path` complete (as {@linkcode MappedFile.create}, whose
+   * safety rules apply). This process is recorded as the writer.
+   *
+   * @param path Where the file appears.
+   * @param type The layout.
+   * @param options Initial values, mode, overwrite.
+   * @returns The file, open for writing.
+   * @throws {TypeError} If `type` is not a struct type or an initial value is wrong.
+   * @throws {RangeError} If an initial value does not fit.
+   * @throws {MmapError} If the file cannot be created (`"EEXIST"` without `overwrite`, …).
+   *
+   * @example Create with initial values
+   * ```ts
+   * import { StructFile, struct, u16, utf8 } from "@mmstruct/mmstruct";
+   * import assert from "node:assert/strict";
+   * import { mkdtempSync, rmSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   *
+   * const dir = mkdtempSync(join(tmpdir(), "mmstruct-"));
+   * const Info = struct({ port: u16, host: utf8(32) });
+   * using file = StructFile.create(join(dir, "info.mms"), Info, { initial: { port: 8080, host: "localhost" } });
+   * assert.equal(file.view.port, 8080);
+   * rmSync(dir, { recursive: true });
+   * ```
+   */
+  static create<F extends Fields>(
+    path: string,
+    type: StructType<F>,
+    options: StructFileCreateOptions<F> = {},
+  ): StructFile<F> {
+    if (type?.kind !== "struct" && type?.kind !== "union" || typeof type.view !== "function") {
+      throw new TypeError(`Cannot create struct file ${JSON.stringify(path)}: expected a struct type`);
+    }
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`Cannot create struct file ${JSON.stringify(path)}: options must be an object`);
+    }
+    const schema = encoder.encode(JSON.stringify(toSchema(type)));
+    if (schema.length > MAX_SCHEMA_LENGTH) {
+      throw new RangeError(
+        `Cannot create struct file ${JSON.stringify(path)}: the layout's schema exceeds ${MAX_SCHEMA_LENGTH} bytes`,
+      );
+    }
+    const dataOffset = roundUp(HEADER_LENGTH + schema.length, Math.max(DATA_ALIGN, type.align));
+    const file = createMappedFile(
+      path,
+      { size: dataOffset + type.size, mode: options.mode, overwrite: options.overwrite },
+      (buffer) => {
+        writeHeader(buffer, {
+          schemaLength: schema.length,
+          dataOffset,
+          dataLength: type.size,
+          writerPid: PID,
+          writerStart: ownStartTime(),
+          createdMs: Date.now(),
+          layoutHash: fnv1a64(schema),
+        });
+        new Uint8Array(buffer, HEADER_LENGTH, schema.length).set(schema);
+        if (options.initial !== undefined) type.write(buffer, dataOffset, options.initial);
+      },
+    );
+    return new StructFile(file, type, dataOffset, 1000);
+  }
+
+  /**
+   * Opens any struct file and rebuilds its layout from the schema it holds, or checks it
+   * against `options.type`. Read-only unless `write` is set. The file is treated as hostile:
+   * anything malformed is a {@linkcode FormatError}, never a crash or an out-of-bounds view.
+   *
+   * @param path The struct file.
+   * @param options The expected layout, write access, snapshot timeout.
+   * @returns The open file.
+   * @throws {FormatError} If the file is not a valid struct file or has another layout than `type`.
+   * @throws {MmapError} If the file cannot be opened (`"ENOENT"`, `"EACCES"`, …).
+   * @throws {RangeError} If `timeout` is not a number of milliseconds.
+   *
+   * @example Check the layout
+   * ```ts
+   * import { FormatError, StructFile, struct, u32, u64 } from "@mmstruct/mmstruct";
+   * import assert from "node:assert/strict";
+   * import { mkdtempSync, rmSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   *
+   * const dir = mkdtempSync(join(tmpdir(), "mmstruct-"));
+   * const path = join(dir, "stats.mms");
+   * StructFile.create(path, struct({ hits: u32 })).close();
+   * assert.throws(() => StructFile.open(path, { type: struct({ hits: u64 }) }), FormatError);
+   * using file = StructFile.open(path, { type: struct({ hits: u32 }) });
+   * assert.equal(file.view.hits, 0);
+   * rmSync(dir, { recursive: true });
+   * ```
+   */
+  static open<F extends Fields = Fields>(path: string, options: StructFileOpenOptions<F> = {}): StructFile<F> {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`Cannot open struct file ${JSON.stringify(path)}: options must be an object`);
+    }
+    const timeout = validateTimeout(options.timeout ?? 1000);
+    let file: MappedFile;
+    try {
+      file = MappedFile.open(path, { write: options.write ?? false });
+    } catch (error) {
+      if (error instanceof MmapError && error.code === "EINVAL" && error.syscall === "mmap") {
+        throw new FormatError(path, "truncated", "the file is empty", { cause: error });
+      }
+      throw error;
+    }
+    try {
+      const header = readHeader(file.buffer, path);
+      // One copy of the schema: hashed and parsed from private memory, not the shared file.
+      const schema = new Uint8Array(file.buffer, header.schemaOffset, header.schemaLength).slice();
+      const hash = fnv1a64(schema);
+      if (hash !== header.layoutHash) {
+        throw new FormatError(path, "hash", "the schema does not match the layout hash in the header");
+      }
+      let text: string;
+      try {
+        text = decoder.decode(schema);
+      } catch (error) {
+        throw new FormatError(path, "schema", "the schema is not valid UTF-8", { cause: error });
+      }
+      let type = layoutCache.get(text);
+      if (type === undefined) {
+        type = fromSchemaText(text, path);
+        if (layoutCache.size >= LAYOUT_CACHE_SIZE) layoutCache.delete(layoutCache.keys().next().value!);
+        layoutCache.set(text, type);
+      }
+      if (type.size !== header.dataLength) {
+        throw new FormatError(path, "layout", `the data area has ${header.dataLength} bytes, the layout ${type.size}`);
+      }
+      if (header.dataOffset % type.align !== 0) {
+        throw new FormatError(
+          path,
+          "header",
+          `data offset ${header.dataOffset} is not aligned to the layout's ${type.align}`,
+        );
+      }
+      if (options.type !== undefined) {
+        const difference = firstDifference(toSchema(options.type), toSchema(type));
+        if (difference !== undefined) {
+          throw new FormatError(
+            path,
+            "type-mismatch",
+            `the file's layout differs from the expected one: ${difference}`,
+          );
+        }
+        type = options.type as StructType;
+      }
+      return new StructFile(file, type as StructType<F>, header.dataOffset, timeout);
+    } catch (error) {
+      file.close();
+      throw error;
+    }
+  }
+
+  /** The layout of the data. */
+  get type(): StructType<F> {
+    return this.#type;
+  }
+
+  /**
+   * A live view of the data. Reads of a single field are always whole, but several reads
+   * may straddle an update: use {@linkcode StructFile.prototype.snapshot} for a consistent
+   * copy. Writes through it outside `update` are not seen as a change by readers' `version`;
+   * on a read-only file they throw a `TypeError`.
+   */
+  get view(): StructView<F> {
+    return this.#view;
+  }
+
+  /**
+   * The sequence word: it changes with every update (odd while one is under way). Comparing
+   * it with an earlier value is the cheapest way to tell whether anything changed.
+   */
+  get version(): number {
+    return this.#load() >>> 0;
+  }
+
+  /** The path the file was opened or created at. */
+  get path(): string {
+    return this.#file.path;
+  }
+
+  /** Whether the file is open for writing. */
+  get writable(): boolean {
+    return this.#file.writable;
+  }
+
+  /** Whether {@linkcode StructFile.prototype.close} has been called. */
+  get closed(): boolean {
+    return this.#file.closed;
+  }
+
+  /**
+   * Runs `fn(view)` as one write section: readers' snapshots see either none or all of its
+   * changes. The sequence word is odd while `fn` runs and even after, also when `fn`
+   * throws (its partial changes are then published as they are, and the error rethrown).
+   * Writers in other processes take turns; a writer that died inside an update is taken
+   * over.
+   *
+   * @param fn Changes fields through the view. It must not call `update` itself.
+   * @throws {TypeError} If the file is read-only or closed, or `update` is nested.
+   * @throws {StaleWriterError} If another live writer holds the file for longer than the timeout.
+   *
+   * @example Keep two fields consistent
+   * ```ts
+   * import { StructFile, struct, u32 } from "@mmstruct/mmstruct";
+   * import assert from "node:assert/strict";
+   * import { mkdtempSync, rmSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   *
+   * const dir = mkdtempSync(join(tmpdir(), "mmstruct-"));
+   * using file = StructFile.create(join(dir, "pair.mms"), struct({ a: u32, b: u32 }));
+   * file.update((v) => {
+   *   v.a = 21;
+   *   v.b = 42;
+   * });
+   * assert.equal(file.version, 2);
+   * rmSync(dir, { recursive: true });
+   * ```
+   */
+  update(fn: (view: StructView<F>) => void): void {
+    if (!this.#file.writable || this.#file.closed) {
+      throw new TypeError(
+        `Cannot update ${JSON.stringify(this.path)}: the file is ${
+          this.#file.closed ? "closed" : "read-only (open it with write: true)"
+        }`,
+      );
+    }
+    if (this.#updating) throw new TypeError(`Cannot update ${JSON.stringify(this.path)}: update() calls cannot nest`);
+    const sequence = this.#sequence;
+    let s = this.#load();
+    // Take the write section: from an even value to the next odd one, atomically.
+    while ((s & 1) !== 0 || Atomics.compareExchange(sequence, 0, s, s + 1) !== s) {
+      s = (s & 1) !== 0 ? this.#waitForWriter(s, true) : this.#load();
+    }
+    if (this.#writerPid[0] !== PID) {
+      this.#writerPid[0] = PID;
+      this.#writerStart[0] = ownStartTime();
+    }
+    this.#updating = true;
+    try {
+      fn(this.#view);
+    } finally {
+      this.#updating = false;
+      Atomics.store(sequence, 0, (s + 2) | 0);
+    }
+  }
+
+  /**
+   * A consistent plain-object copy of the data: never half an update. Retries while a
+   * writer is inside an update; gives up at once when that writer is dead, and after the
+   * timeout (`open`'s `timeout`, 1 s by default) when it is alive but does not finish.
+   *
+   * @returns The values of every field.
+   * @throws {StaleWriterError} If the writer died inside an update, or is stuck in one.
+   * @throws {TypeError} If the file is closed.
+   *
+   * @example Poll a file
+   * ```ts
+   * import { StructFile, struct, u32 } from "@mmstruct/mmstruct";
+   * import assert from "node:assert/strict";
+   * import { mkdtempSync, rmSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   *
+   * const dir = mkdtempSync(join(tmpdir(), "mmstruct-"));
+   * using file = StructFile.create(join(dir, "n.mms"), struct({ n: u32 }), { initial: { n: 5 } });
+   * assert.deepEqual(file.snapshot(), { n: 5 });
+   * rmSync(dir, { recursive: true });
+   * ```
+   */
+  snapshot(): StructValue<F> {
+    return this.snapshotWithVersion()[0];
+  }
+
+  /**
+   * {@linkcode StructFile.prototype.snapshot} and the (even) version it was taken at.
+   *
+   * @returns `[value, version]`.
+   * @throws {StaleWriterError} As `snapshot`.
+   */
+  snapshotWithVersion(): [StructValue<F>, number] {
+    if (this.#file.closed) throw new TypeError(`Cannot snapshot ${JSON.stringify(this.path)}: the file is closed`);
+    const reader = this.#reader;
+    let started = 0;
+    for (let attempt = 0;; attempt++) {
+      const before = this.#load();
+      if ((before & 1) === 0) {
+        const value = reader.$read();
+        if (this.#load() === before) return [value as StructValue<F>, before >>> 0];
+      }
+      if (attempt < 64) continue; // contended: spin briefly first
+      if (started === 0) started = performance.now();
+      if ((before & 1) !== 0) {
+        this.#waitForWriter(before, false);
+      } else if (performance.now() - started >= this.#timeout) {
+        // Updates keep coming faster than a copy can be taken.
+        const pid = this.#writerPid[0];
+        throw new StaleWriterError(
+          this.path,
+          pid,
+          isAlive(pid, this.#writerStart[0]),
+          Math.round(performance.now() - started),
+        );
+      }
+    }
+  }
+
+  /**
+   * Waits for the writer inside an update (sequence `odd`) to finish, up to the timeout.
+   * Returns the new sequence value. When `takeOver` is set and that writer is dead, moves
+   * the sequence on to even, so that a new writer can proceed.
+   */
+  /** `Atomics.load` of the sequence word, as a signed 32-bit value. */
+  #load(): number {
+    const wide = this.#sequence64;
+    // In bounds: the 8 bytes at OFFSET.sequence are the sequence and a reserved word, and
+    // this platform is little-endian, so the low half is the sequence.
+    return wide === undefined ? Atomics.load(this.#sequence, 0) : Number(BigInt.asIntN(32, Atomics.load(wide, 0)));
+  }
+
+  #waitForWriter(seen: number, takeOver: boolean): number {
+    const sequence = this.#sequence;
+    const started = performance.now();
+    let pause = 0.05;
+    for (let spins = 0;; spins++) {
+      const now = this.#load();
+      if (now !== seen) return now;
+      // Most updates take well under a microsecond: spin a little before the syscalls.
+      if (spins < 2000) continue;
+      const pid = this.#writerPid[0];
+      const start = this.#writerStart[0];
+      const alive = isAlive(pid, start);
+      // Re-read: the pid is written just after the sequence turns odd.
+      if (this.#load() !== seen) continue;
+      if (!alive && (seen & 1) !== 0) {
+        if (!takeOver) throw new StaleWriterError(this.path, pid, false);
+        Atomics.compareExchange(sequence, 0, seen, (seen + 1) | 0);
+        return this.#load();
+      }
+      const waited = performance.now() - started;
+      if (waited >= this.#timeout) throw new StaleWriterError(this.path, pid, alive, Math.round(waited));
+      sleep(pause);
+      pause = Math.min(pause * 2, 10);
+    }
+  }
+
+  /**
+   * Flushes the file to disk (`msync`), as {@linkcode MappedFile.prototype.sync}.
+   *
+   * @param options A byte range of the whole file and `async`.
+   * @throws {MmapError} If `msync` fails.
+   * @throws {TypeError} If the file is closed.
+   */
+  sync(options?: SyncOptions): void {
+    this.#file.sync(options);
+  }
+
+  /** Unmaps the file. Calling it more than once is a no-op; views read nothing after it. */
+  close(): void {
+    this.#file.close();
+  }
+
+  /** Same as {@linkcode StructFile.prototype.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { test } from "node:test";
+import { array, struct, StructFile, u32, u64, utf8 } from "../mod.ts";
+import { finish, firstLine, run, runtime, start, tempDir } from "./_helpers.ts";
+
+const Stats = struct({ requests: u64, errors: u32, path: utf8(16), hist: array(u32, 2), inner: struct({ x: u32 }) });
+
+test("mmstruct show prints a live file as a table and as JSON with exact 64-bit integers", () => {
+  using tmp = tempDir();
+  const path = tmp.path("stats.mms");
+  using file = StructFile.create(path, Stats, { initial: { requests: 2n ** 60n + 1n, path: "/api", hist: [1, 2] } });
+  file.update((v) => v.inner.x = 9);
+  const table = run(runtime, "../cli", ["show", path]);
+  assert.equal(table.status, 0, table.stderr);
+  assert.deepEqual(table.stdout.trim().split("\n").map((line) => line.split(/\s{2,}/)), [
+    ["FIELD", "TYPE", "VALUE"],
+    ["requests", "u64", "1152921504606846977"],
+    ["errors", "u32", "0"],
+    ["path", "utf8(16)", '"/api"'],
+    ["hist", "u32[2]", "[1, 2]"],
+    ["inner.x", "u32", "9"],
+  ]);
+  const json = run(runtime, "../cli", ["show", path, "--json"]);
+  assert.equal(json.status, 0, json.stderr);
+  assert.equal(
+    json.stdout.trim(),
+    '{"requests":1152921504606846977,"errors":0,"path":"/api","hist":[1,2],"inner":{"x":9}}',
+  );
+});
+
+test("mmstruct watch prints a line per change when piped", async () => {
+  using tmp = tempDir();
+  const path = tmp.path("stats.mms");
+  using file = StructFile.create(path, Stats);
+  const child = start(runtime, "../cli", ["watch", path, "--interval", "5", "--count", "3"]);
+  const first = await firstLine(child);
+  assert.match(first, /^version=0 requests=0 errors=0 path="" hist=\[0, 0\] inner\.x=0$/);
+  const done = finish(child);
+  file.update((v) => v.errors = 1);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  file.update((v) => v.errors = 2);
+  const { code, stdout, stderr } = await done;
+  assert.equal(code, 0, stderr);
+  const lines = stdout.trim().split("\n");
+  assert.deepEqual(lines.map((line) => line.match(/errors=(\d+)/)?.[1]), ["1", "2"]);
+  assert.match(lines[1], /^version=4 /);
+});
+
+test("mmstruct exits with a status a script can rely on, and a one-line error", () => {
+  using tmp = tempDir();
+  const missing = run(runtime, "../cli", ["show", tmp.path("missing")]);
+  assert.equal(missing.status, 3);
+  assert.match(missing.stderr, /^mmstruct: Cannot open ".*missing": No such file or directory\n$/);
+  const usage = run(runtime, "../cli", ["frobnicate"]);
+  assert.equal(usage.status, 2);
+  assert.match(usage.stderr, /^mmstruct: unknown command "frobnicate"/);
+  assert.equal(run(runtime, "../cli", ["show"]).status, 2);
+  assert.equal(run(runtime, "../cli", ["watch", "x", "--interval", "0"]).status, 2);
+  const help = run(runtime, "../cli", ["--help"]);
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /^Usage: mmstruct show FILE/);
+  const text = tmp.path("text");
+  writeFileSync(text, "not a struct file ".repeat(20));
+  const notStruct = run(runtime, "../cli", ["show", text]);
+  assert.equal(notStruct.status, 4);
+  assert.match(notStruct.stderr, /^mmstruct: Cannot read struct file/);
+});

@@ -1,0 +1,418 @@
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { describe, test } from "node:test";
+import {
+  array,
+  bool,
+  f64,
+  FormatError,
+  i16be,
+  MappedFile,
+  StaleWriterError,
+  struct,
+  StructFile,
+  u16,
+  u32,
+  u64,
+  u8,
+  union,
+  utf8,
+  watch,
+} from "../mod.ts";
+import { fnv1a64, OFFSET } from "../struct_file/_format.ts";
+import { Pair } from "./fixtures/pair.ts";
+import { finish, run, runtime, start, tempDir } from "./_helpers.ts";
+
+const Stats = struct({
+  requests: u64,
+  errors: u32,
+  load: f64,
+  up: bool,
+  name: utf8(16),
+  point: struct({ x: i16be, y: u16 }),
+  hist: array(u32, 3),
+  either: union({ n: u32, c: u8 }),
+});
+
+function waitUntil(condition: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      if (condition()) return resolve();
+      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(poll, 5);
+    };
+    poll();
+  });
+}
+
+describe("StructFile", () => {
+  test("StructFile.create() and open() round-trip values, typed or rebuilt from the schema", () => {
+    using tmp = tempDir();
+    const path = tmp.path("stats.mms");
+    using writer = StructFile.create(path, Stats, {
+      initial: { requests: 5n, name: "api", point: { x: -2, y: 3 }, hist: [1, 2, 3] },
+    });
+    writer.update((v) => {
+      v.errors = 1;
+      v.up = true;
+      v.either.n = 0x01020304;
+    });
+    const expected = {
+      requests: 5n,
+      errors: 1,
+      load: 0,
+      up: true,
+      name: "api",
+      point: { x: -2, y: 3 },
+      hist: [1, 2, 3],
+      either: { n: 0x01020304, c: 4 },
+    };
+    using typed = StructFile.open(path, { type: Stats });
+    assert.deepEqual(typed.snapshot(), expected);
+    assert.equal(typed.type, Stats);
+    using generic = StructFile.open(path);
+    assert.deepEqual(generic.snapshot(), expected);
+    assert.deepEqual(generic.type.fields.map((f) => [f.name, f.offset]), Stats.fields.map((f) => [f.name, f.offset]));
+    assert.equal(generic.writable, false);
+    assert.equal(writer.writable, true);
+    assert.equal(generic.version, 2);
+  });
+
+  test("StructFile.create() writes the header the format specifies", () => {
+    using tmp = tempDir();
+    const path = tmp.path("stats.mms");
+    const before = Date.now();
+    StructFile.create(path, Stats).close();
+    const bytes = readFileSync(path);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    assert.equal(bytes.subarray(0, 8).toString("latin1"), "MMSTRUCT");
+    assert.equal(dv.getUint16(8, true), 1);
+    assert.equal(dv.getUint16(10, true), 0x0102);
+    assert.equal(dv.getUint32(12, true), 128);
+    assert.equal(dv.getBigUint64(16, true), 128n);
+    const schemaLength = Number(dv.getBigUint64(24, true));
+    const dataOffset = Number(dv.getBigUint64(32, true));
+    assert.equal(dataOffset % 64, 0);
+    assert.ok(dataOffset >= 128 + schemaLength);
+    assert.equal(Number(dv.getBigUint64(40, true)), Stats.size);
+    assert.equal(bytes.length, dataOffset + Stats.size);
+    assert.equal(dv.getUint32(48, true), 0);
+    assert.equal(dv.getUint32(56, true), process.pid);
+    assert.ok(Number(dv.getBigUint64(72, true)) >= before);
+    const schema = bytes.subarray(128, 128 + schemaLength);
+    assert.equal(dv.getBigUint64(80, true), fnv1a64(schema));
+    assert.equal(JSON.parse(schema.toString("utf8")).fields[0].name, "requests");
+  });
+
+  test("fnv1a64() matches the reference FNV-1a 64-bit values", () => {
+    const hash = (text: string) => fnv1a64(new TextEncoder().encode(text));
+    assert.equal(hash(""), 0xcbf29ce484222325n);
+    assert.equal(hash("a"), 0xaf63dc4c8601ec8cn);
+    assert.equal(hash("foobar"), 0x85944171f73967e8n);
+  });
+
+  test("StructFile.open({ type }) refuses another layout, naming the first difference", () => {
+    using tmp = tempDir();
+    const path = tmp.path("stats.mms");
+    StructFile.create(path, struct({ hits: u32, name: utf8(8) })).close();
+    const mismatch = (type: Parameters<typeof StructFile.open>[1]) => {
+      try {
+        StructFile.open(path, type).close();
+      } catch (error) {
+        assert.ok(error instanceof FormatError);
+        assert.equal(error.reason, "type-mismatch");
+        return error.message;
+      }
+      assert.fail("expected a FormatError");
+    };
+    assert.match(
+      mismatch({ type: struct({ hits: u64, name: utf8(8) }) }),
+      /hits\.name: expected "u64", the file has "u32"/,
+    );
+    assert.match(mismatch({ type: struct({ hits: u32, name: utf8(9) }) }), /name\.size: expected 9, the file has 8/);
+    assert.match(mismatch({ type: struct({ hits: u32 }) }), /the file has an extra field "name"/);
+    assert.match(mismatch({ type: struct({ hits: u32, name: utf8(8), more: u8 }) }), /the file lacks field "more"/);
+  });
+
+  test("StructFile.update() keeps the sequence odd during the update and even after, also when fn throws", () => {
+    using tmp = tempDir();
+    using file = StructFile.create(tmp.path("a.mms"), Pair);
+    const seen: number[] = [];
+    file.update(() => seen.push(file.version));
+    assert.deepEqual(seen, [1]);
+    assert.equal(file.version, 2);
+    assert.throws(() =>
+      file.update(() => {
+        throw new SyntaxError("boom");
+      }), SyntaxError);
+    assert.equal(file.version, 4);
+    assert.throws(() => file.update(() => file.update(() => {})), { name: "TypeError", message: /nest/ });
+    assert.equal(file.version % 2, 0);
+  });
+
+  test("StructFile.update() refuses a read-only or closed file with a TypeError", () => {
+    using tmp = tempDir();
+    const path = tmp.path("a.mms");
+    const writer = StructFile.create(path, Pair);
+    using reader = StructFile.open(path);
+    assert.throws(() => reader.update(() => {}), { name: "TypeError", message: /read-only/ });
+    assert.throws(() => (reader.view as { a: number }).a = 1, TypeError);
+    writer.close();
+    writer.close();
+    assert.equal(writer.closed, true);
+    assert.throws(() => writer.update(() => {}), { name: "TypeError", message: /closed/ });
+    assert.throws(() => writer.snapshot(), TypeError);
+  });
+
+  test("StructFile.create() refuses a bad initial value and leaves no file", () => {
+    using tmp = tempDir();
+    const path = tmp.path("a.mms");
+    assert.throws(() => StructFile.create(path, Pair, { initial: { a: "x" as unknown as number } }), TypeError);
+    assert.throws(() => StructFile.create(path, Pair, { initial: { s: "much too long for it" } }), RangeError);
+    assert.throws(() => StructFile.open(path), { name: "MmapError", code: "ENOENT" });
+    assert.throws(() => StructFile.create(path, u32 as never), TypeError);
+  });
+
+  test("StructFile.open() of a file made by another runtime rebuilds its layout", () => {
+    using tmp = tempDir();
+    const path = tmp.path("pair.mms");
+    const other = runtime === "deno" ? "node" : "deno";
+    const child = run(other, "fixtures/struct_file_child", ["create", path]);
+    assert.equal(child.status, 0, child.stderr);
+    using file = StructFile.open(path);
+    assert.deepEqual(file.snapshot(), { a: 21, b: 42n, s: "21", arr: [21, 21, 21, 21] });
+    assert.deepEqual(file.type.fields.map((f) => f.name), ["a", "b", "s", "arr"]);
+  });
+
+  test("StructFile.snapshot() is never torn: 1M snapshots while another process updates", async () => {
+    using tmp = tempDir();
+    const path = tmp.path("pair.mms");
+    using file = StructFile.create(path, Pair);
+    const writer = start(runtime, "fixtures/struct_file_child", ["soak", path, "120000"]);
+    const done = finish(writer);
+    try {
+      await waitUntil(() => file.version >= 1000, 20_000, "the writer to start");
+      let torn = 0;
+      let changes = 0;
+      let last = -1;
+      for (let i = 0; i < 1_000_000; i++) {
+        const { a, b, s, arr } = file.snapshot();
+        if (b !== 2n * BigInt(a) || s !== String(a) || arr.some((x) => x !== a)) torn++;
+        if (a !== last) changes++;
+        last = a;
+      }
+      assert.equal(torn, 0);
+      // The writer really was writing while the snapshots were taken.
+      assert.ok(changes > 1000, `only ${changes} changes seen`);
+    } finally {
+      writer.kill("SIGKILL");
+      await done;
+    }
+  });
+
+  test("a writer killed inside update(): snapshot() fails at once, and a new writer recovers the file", async () => {
+    using tmp = tempDir();
+    const path = tmp.path("pair.mms");
+    StructFile.create(path, Pair, { initial: { a: 1, b: 2n, s: "1", arr: [1, 1, 1, 1] } }).close();
+    using reader = StructFile.open(path);
+    const writer = start(runtime, "fixtures/struct_file_child", ["hang", path]);
+    const done = finish(writer);
+    await waitUntil(() => reader.version % 2 === 1, 20_000, "the writer to enter its update");
+    writer.kill("SIGKILL");
+    await done;
+    const started = performance.now();
+    assert.throws(
+      () => reader.snapshot(),
+      (error: unknown) => error instanceof StaleWriterError && error.alive === false && error.pid === writer.pid,
+    );
+    assert.ok(performance.now() - started < 1000, "gave up at once");
+    {
+      using recovering = StructFile.open(path, { write: true, type: Pair });
+      recovering.update((v) => {
+        v.a = 7;
+        v.b = 14n;
+        v.s = "7";
+        v.arr.fill(7);
+      });
+    }
+    assert.deepEqual(reader.snapshot(), { a: 7, b: 14n, s: "7", arr: [7, 7, 7, 7] });
+    assert.equal(reader.version % 2, 0);
+  });
+
+  test("a writer alive but stuck inside update(): snapshot() gives up after the timeout", async () => {
+    using tmp = tempDir();
+    const path = tmp.path("pair.mms");
+    StructFile.create(path, Pair).close();
+    using reader = StructFile.open(path, { timeout: 300 });
+    const writer = start(runtime, "fixtures/struct_file_child", ["hang", path]);
+    const done = finish(writer);
+    try {
+      await waitUntil(() => reader.version % 2 === 1, 20_000, "the writer to enter its update");
+      const started = performance.now();
+      assert.throws(
+        () => reader.snapshot(),
+        (error: unknown) => error instanceof StaleWriterError && error.alive === true && error.pid === writer.pid,
+      );
+      const waited = performance.now() - started;
+      assert.ok(waited >= 290 && waited < 5000, `waited ${waited} ms`);
+      // A second writer does not take over from a live one either.
+      using other = StructFile.open(path, { write: true, timeout: 100 });
+      assert.throws(() => other.update(() => {}), StaleWriterError);
+    } finally {
+      writer.kill("SIGKILL");
+      await done;
+    }
+  });
+
+  test("read-only snapshots and atomic loads never write to the mapping, however hot the JIT", () => {
+    using tmp = tempDir();
+    const path = tmp.path("pair.mms");
+    StructFile.create(path, Pair, { initial: { a: 1, b: 2n } }).close();
+    const child = run(runtime, "fixtures/struct_file_child", ["read-hot", path]);
+    assert.equal(child.signal, null, `the reader was killed: ${child.stderr}`);
+    assert.equal(child.status, 0, child.stderr);
+    assert.equal(child.stdout.trim(), String(300_000 * (1 + 1 + 2 + 0)));
+  });
+
+  test("StructFile.update() from several processes loses no increment", async () => {
+    using tmp = tempDir();
+    const path = tmp.path("pair.mms");
+    using file = StructFile.create(path, Pair);
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => finish(start(runtime, "fixtures/struct_file_child", ["bump", path]))),
+    );
+    for (const result of results) assert.equal(result.code, 0, result.stderr);
+    file.update((v) => v.a += 1);
+    assert.equal(file.snapshot().a, 5);
+  });
+});
+
+describe("watch()", () => {
+  test("watch() yields the current value, then each change, until aborted", async () => {
+    using tmp = tempDir();
+    const path = tmp.path("pair.mms");
+    using file = StructFile.create(path, Pair);
+    const controller = new AbortController();
+    const seen: [number, number][] = [];
+    for await (const { value, version, type } of watch(path, { interval: 2, signal: controller.signal })) {
+      assert.equal(type.size, Pair.size);
+      seen.push([value.a as number, version]);
+      if (seen.length === 4) controller.abort();
+      else setTimeout(() => file.update((v) => v.a += 10), 5);
+    }
+    assert.deepEqual(seen, [[0, 0], [10, 2], [20, 4], [30, 6]]);
+  });
+
+  test("watch() refuses a bad interval and a bad file", async () => {
+    using tmp = tempDir();
+    const path = tmp.path("text");
+    writeFileSync(path, "x".repeat(200));
+    await assert.rejects(watch(path, { interval: 0 }).next(), RangeError);
+    await assert.rejects(watch(path).next(), { name: "FormatError", reason: "magic" });
+  });
+});
+
+describe("StructFile.open() of hostile files", () => {
+  function validBytes(): Uint8Array {
+    using tmp = tempDir();
+    const path = tmp.path("a.mms");
+    StructFile.create(path, Stats).close();
+    return new Uint8Array(readFileSync(path));
+  }
+
+  function reasonFor(bytes: Uint8Array): string {
+    using tmp = tempDir();
+    const path = tmp.path("bad.mms");
+    writeFileSync(path, bytes);
+    try {
+      StructFile.open(path).close();
+    } catch (error) {
+      assert.ok(error instanceof FormatError, String(error));
+      return error.reason;
+    }
+    return "opened";
+  }
+
+  function withHeader(change: (dv: DataView, bytes: Uint8Array) => void): Uint8Array {
+    const bytes = validBytes();
+    change(new DataView(bytes.buffer), bytes);
+    return bytes;
+  }
+
+  /** A valid file whose schema `change` edits; header lengths and hash are made to match. */
+  function withSchema(change: (schema: Record<string, unknown>) => void): Uint8Array {
+    const old = validBytes();
+    const oldView = new DataView(old.buffer);
+    const length = Number(oldView.getBigUint64(OFFSET.schemaLength, true));
+    const oldData = Number(oldView.getBigUint64(OFFSET.dataOffset, true));
+    const schema = JSON.parse(new TextDecoder().decode(old.subarray(128, 128 + length)));
+    change(schema);
+    const text = new TextEncoder().encode(JSON.stringify(schema));
+    const dataOffset = Math.ceil((128 + text.length) / 64) * 64;
+    const bytes = new Uint8Array(dataOffset + old.length - oldData);
+    bytes.set(old.subarray(0, 128));
+    bytes.set(text, 128);
+    bytes.set(old.subarray(oldData), dataOffset);
+    const dv = new DataView(bytes.buffer);
+    dv.setBigUint64(OFFSET.schemaLength, BigInt(text.length), true);
+    dv.setBigUint64(OFFSET.dataOffset, BigInt(dataOffset), true);
+    dv.setBigUint64(OFFSET.layoutHash, fnv1a64(text), true);
+    return bytes;
+  }
+
+  test("StructFile.open() gives each kind of bad file a FormatError with its reason", () => {
+    assert.equal(reasonFor(validBytes()), "opened");
+    assert.equal(reasonFor(new Uint8Array(0)), "truncated");
+    assert.equal(reasonFor(validBytes().subarray(0, 100)), "truncated");
+    assert.equal(reasonFor(validBytes().subarray(0, validBytes().length - 1)), "truncated");
+    assert.equal(reasonFor(withHeader((_, b) => b[0] = 0x6d)), "magic");
+    assert.equal(reasonFor(withHeader((dv) => dv.setUint16(8, 2, true))), "version");
+    assert.equal(reasonFor(withHeader((dv) => dv.setUint16(10, 0x0102, false))), "byte-order");
+    assert.equal(reasonFor(withHeader((dv) => dv.setUint32(12, 64, true))), "header");
+    assert.equal(reasonFor(withHeader((dv) => dv.setBigUint64(16, 2n ** 63n, true))), "header");
+    assert.equal(reasonFor(withHeader((dv) => dv.setBigUint64(24, 0n, true))), "header");
+    assert.equal(reasonFor(withHeader((dv) => dv.setBigUint64(32, 100n, true))), "header");
+    assert.equal(reasonFor(withHeader((dv) => dv.setBigUint64(40, 2n ** 64n - 1n, true))), "header");
+    assert.equal(reasonFor(withHeader((dv) => dv.setBigUint64(40, 8n, true))), "layout");
+    assert.equal(reasonFor(withHeader((_, b) => b[130] ^= 1)), "hash");
+    assert.equal(reasonFor(withSchema((s) => (s.fields as { offset: number }[])[1].offset = 4)), "layout");
+    assert.equal(reasonFor(withSchema((s) => (s.fields as { offset: number }[])[1].offset = 9)), "layout");
+    assert.equal(reasonFor(withSchema((s) => s.size = 8)), "layout");
+    assert.equal(reasonFor(withSchema((s) => (s.fields as { name: string }[])[0].name = "not a name")), "layout");
+    assert.equal(reasonFor(withSchema((s) => (s.fields as { name: string }[])[1].name = "requests")), "schema");
+    assert.equal(reasonFor(withSchema((s) => s.kind = "class")), "schema");
+    assert.equal(reasonFor(withSchema((s) => s.fields = [])), "schema");
+    assert.equal(
+      reasonFor(withSchema((s) => (s.fields as { type: unknown }[])[0].type = { kind: "scalar", name: "u128" })),
+      "schema",
+    );
+    let deep: Record<string, unknown> = { kind: "scalar", name: "u8", byteOrder: "native" };
+    for (let i = 0; i < 40; i++) deep = { kind: "array", length: 1, element: deep };
+    assert.equal(reasonFor(withSchema((s) => (s.fields as { type: unknown }[])[0].type = deep)), "schema");
+  });
+
+  test("StructFile.open() refuses a schema that is not JSON or not UTF-8", () => {
+    const replaceSchema = (text: Uint8Array) =>
+      withHeader((dv, bytes) => {
+        bytes.set(text, 128);
+        dv.setBigUint64(OFFSET.schemaLength, BigInt(text.length), true);
+        dv.setBigUint64(OFFSET.layoutHash, fnv1a64(text), true);
+      });
+    assert.equal(reasonFor(replaceSchema(new TextEncoder().encode("{nope"))), "schema");
+    assert.equal(reasonFor(replaceSchema(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]))), "schema");
+    assert.equal(reasonFor(replaceSchema(new TextEncoder().encode('"just a string"'))), "schema");
+  });
+
+  test("StructFile reads the header once: changes to it after open are not used", () => {
+    using tmp = tempDir();
+    const path = tmp.path("a.mms");
+    using writer = StructFile.create(path, Pair, { initial: { a: 3 } });
+    using reader = StructFile.open(path);
+    using raw = MappedFile.open(path, { write: true });
+    new DataView(raw.buffer).setBigUint64(OFFSET.dataOffset, 2n ** 40n, true);
+    assert.equal(reader.snapshot().a, 3);
+    writer.update((v) => v.a = 4);
+    assert.equal(reader.view.a, 4);
+  });
+});
