@@ -54,3 +54,23 @@ export async function compare(
     target,
   };
 }
+
+/** One line of the results table: a ratio or a time, with its target. */
+export interface Row {
+  name: string;
+  value: number;
+  unit: "x" | "ns";
+  detail: string;
+  target?: { value: number; better: "lower" | "higher" };
+}
+
+/** A comparison as a table row (the ratio of candidate to baseline). */
+export function comparisonRow(c: Comparison): Row {
+  return {
+    name: `${c.name}: ${c.candidate} / ${c.baseline}`,
+    value: c.ratio,
+    unit: "x",
+    detail: `${c.candidateNs.toFixed(2)} vs ${c.baselineNs.toFixed(2)} ns`,
+    target: c.target === undefined ? undefined : { value: c.target.ratio, better: c.target.better },
+  };
+}

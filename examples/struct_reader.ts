@@ -1,6 +1,7 @@
 /**
- * Reads the statistics `struct_writer.ts` exposes: maps the file read-only and prints the
- * struct once a second (or once, with `--once`).
+ * Reads the statistics `struct_writer.ts` exposes: prints a consistent snapshot at start
+ * and at every change (or once, with `--once`). It passes the layout it expects, so a file
+ * with another layout is refused with a clear error; drop `type` to read any struct file.
  *
  *     deno run --allow-ffi --allow-read examples/struct_reader.ts [--path FILE] [--once]
  *
@@ -10,7 +11,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { MappedFile } from "../mod.ts";
+import { StructFile, watch } from "../mod.ts";
 import { Stats } from "./stats.ts";
 
 const { values } = parseArgs({
@@ -21,14 +22,16 @@ const { values } = parseArgs({
   },
 });
 
-using file = MappedFile.open(values.path);
-// A read-only view: it reads the live memory, and assigning a field throws a TypeError.
-const stats = Stats.view(file);
-while (true) {
+function print(stats: ReturnType<typeof Stats.read>): void {
   console.log(
     `requests=${stats.requests} errors=${stats.errors} load=${stats.load.toFixed(2)} ` +
       `latency=${stats.latency_ms.toFixed(1)}ms last=${stats.last_path}`,
   );
-  if (values.once) break;
-  await new Promise((resolve) => setTimeout(resolve, Number(values.interval)));
+}
+
+if (values.once) {
+  using file = StructFile.open(values.path, { type: Stats });
+  print(file.snapshot());
+} else {
+  for await (const { value } of watch(values.path, { type: Stats, interval: Number(values.interval) })) print(value);
 }

@@ -1,7 +1,8 @@
 /**
- * Exposes a server's statistics through a mapped file, as a C struct (`stats.ts`): a
- * simulated request loop updates the fields; any reader (`struct_reader.ts`, C, Python)
- * maps the file and reads them.
+ * Exposes a server's statistics through a struct file (`stats.ts` is the layout, the same
+ * as a C struct): a simulated request loop updates the fields, each request's changes in
+ * one `update()`, so that readers never see half of one. Any reader can open the file
+ * without knowing the layout: `struct_reader.ts`, `mmstruct show`, `read_struct.py`.
  *
  *     deno run --allow-ffi --allow-read --allow-write examples/struct_writer.ts [--path FILE] [--requests N]
  *
@@ -14,7 +15,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { atomic, MappedFile } from "../mod.ts";
+import { StructFile } from "../mod.ts";
 import { Stats } from "./stats.ts";
 
 const { values } = parseArgs({
@@ -25,21 +26,22 @@ const { values } = parseArgs({
   },
 });
 
-using file = MappedFile.create(values.path, { size: Stats.size, overwrite: true });
-const stats = Stats.view(file);
-// Counters other processes may also bump are updated atomically.
-const requests = atomic(stats, "requests");
+// overwrite: readers still mapping a previous file keep it; it is never truncated under them.
+using file = StructFile.create(values.path, Stats, { overwrite: true });
 const paths = ["/", "/api/users", "/api/orders", "/health"];
 const limit = values.requests === undefined ? Infinity : Number(values.requests);
-console.log(`writing statistics to ${values.path} (${Stats.size} bytes)`);
+console.log(`writing statistics to ${values.path} (${Stats.size} bytes of data)`);
 
 for (let n = 1; n <= limit; n++) {
-  const path = paths[n % paths.length];
-  requests.add(1n);
-  if (n % 7 === 0) stats.errors += 1;
-  stats.latency_ms = 5 + Math.random() * 20;
-  stats.load = n % 100 / 100;
-  stats.last_path = path;
+  const latency = 5 + Math.random() * 20;
+  file.update((stats) => {
+    stats.requests += 1n;
+    if (n % 7 === 0) stats.errors += 1;
+    stats.latency_ms = latency;
+    stats.load = n % 100 / 100;
+    stats.last_path = paths[n % paths.length];
+  });
   await new Promise((resolve) => setTimeout(resolve, Number(values.interval)));
 }
-console.log(`done: ${stats.requests} requests, ${stats.errors} errors`);
+const { requests, errors } = file.snapshot();
+console.log(`done: ${requests} requests, ${errors} errors`);

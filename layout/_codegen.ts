@@ -148,10 +148,14 @@ export interface Cursor {
   at(index: number): View;
 }
 
-/** A generated view class, with its cursor class. */
-export type ViewClass = (new (arrays: Arrays, byteOffset: number) => View) & {
-  $Cursor: new (arrays: Arrays, byteOffset: number, length: number) => Cursor;
+/** A generated cursor class, with the view classes it moves. */
+export type CursorClass = (new (arrays: Arrays, byteOffset: number, length: number) => Cursor) & {
   $Moving: (new (arrays: Arrays, byteOffset: number) => View)[];
+};
+
+/** A generated view class, with its cursor class (generated on first use). */
+export type ViewClass = (new (arrays: Arrays, byteOffset: number) => View) & {
+  $cursor(): CursorClass;
 };
 
 function utf8Get(u8: Uint8Array, start: number, size: number): string {
@@ -434,14 +438,11 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean): Vi
   const body = `$read() { return { ${reads.join(", ")} }; }
   ${members.join("\n  ")}`;
   const viewBody = body.replace(/@B(\d)@/g, "this.$$b$1");
-  // A moving view keeps one offset, so that moving it is one store; shifting it is exact
-  // below 2 GiB, dividing it is exact above (o is a multiple of every unit s).
-  const movingBody = body.replace(/@B(\d)@/g, (_, s) => `(this.$o >> ${Math.log2(Number(s))})`);
-  const movingLargeBody = body.replace(/@B(\d)@/g, (_, s) => `(this.$o / ${s})`);
-  const source = `"use strict";
+  const header = `"use strict";
 // mmstruct view #${id}: ${type.kind} of ${type.fields.length} fields, ${type.size} bytes, aligned to ${guarantee}${
     readOnly ? ", read-only" : ""
-  }
+  }`;
+  const viewSource = `${header}
 // Every field of a view is written once, in the constructor: V8 then treats the offsets as
 // constants of the object, which is what makes a field access as fast as a typed-array one.
 class View${id} {
@@ -450,15 +451,21 @@ class View${id} {
   } ${initCaches} Object.preventExtensions(this); }
   ${viewBody}
 }
+return View${id};`;
+  // Compiled only when a cursor is first asked for: most layouts never need one. A moving
+  // view keeps one offset, so that moving it is one store; shifting it is exact below
+  // 2 GiB, dividing it is exact above (o is a multiple of every unit s).
+  const cursorSource = () =>
+    `${header}
 // The view a cursor moves: same accessors, offsets that change (a separate class, so that
 // moving it never makes the offsets of ordinary views mutable).
 class Moving${id} {
   constructor(a, o) { this.$a = a; this.$o = o; ${assignArrays} ${initCaches} Object.preventExtensions(this); }
-  ${movingBody}
+  ${body.replace(/@B(\d)@/g, (_, s) => `(this.$o >> ${Math.log2(Number(s))})`)}
 }
 class MovingLarge${id} {
   constructor(a, o) { this.$a = a; this.$o = o; ${assignArrays} ${initCaches} Object.preventExtensions(this); }
-  ${movingLargeBody}
+  ${body.replace(/@B(\d)@/g, (_, s) => `(this.$o / ${s})`)}
 }
 class Cursor${id} {
   constructor(a, base, n) {
@@ -473,9 +480,8 @@ class Cursor${id} {
     return v;
   }
 }
-View${id}.$Cursor = Cursor${id};
-View${id}.$Moving = [Moving${id}, MovingLarge${id}];
-return View${id};`;
+Cursor${id}.$Moving = [Moving${id}, MovingLarge${id}];
+return Cursor${id};`;
   const childClasses: (ViewClass | undefined)[] = [];
   const local = {
     ...helpers,
@@ -483,8 +489,16 @@ return View${id};`;
     arrayField,
     C: (k: number) => childClasses[k] ??= classFor(children[k].type, children[k].guarantee, readOnly),
   };
-  const View = new Function("h", source)(local) as ViewClass;
-  for (const Class of [View, ...View.$Moving]) describeView(Class.prototype, type, guarantee, readOnly);
+  const View = new Function("h", viewSource)(local) as ViewClass;
+  describeView(View.prototype, type, guarantee, readOnly);
+  let Cursor: CursorClass | undefined;
+  View.$cursor = () => {
+    if (Cursor === undefined) {
+      Cursor = new Function("h", cursorSource())(local) as CursorClass;
+      for (const Moving of Cursor.$Moving) describeView(Moving.prototype, type, guarantee, readOnly);
+    }
+    return Cursor;
+  };
   return View;
 }
 

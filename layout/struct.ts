@@ -335,7 +335,7 @@ class StructLayout<F extends Fields> implements StructType<F> {
     }
     const { arrays, writable } = this.#place(source, byteOffset, count, "make cursor");
     const View = classFor(this, this.align, !writable);
-    return new View.$Cursor(arrays, byteOffset, count) as unknown as StructCursor<F>;
+    return new (View.$cursor())(arrays, byteOffset, count) as unknown as StructCursor<F>;
   }
 }
 

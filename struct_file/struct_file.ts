@@ -6,7 +6,7 @@
  */
 
 import { ATOMIC_LOAD_MAY_WRITE } from "../ffi/runtime.ts";
-import { classFor, type View } from "../layout/_codegen.ts";
+import type { View } from "../layout/_codegen.ts";
 import type { Fields, StructInput, StructType, StructValue, StructView } from "../layout/struct.ts";
 import { createMappedFile, MappedFile, type SyncOptions } from "../mapped_file.ts";
 import { MmapError } from "../mmap_error.ts";
@@ -146,10 +146,8 @@ export class StructFile<F extends Fields = Fields> {
     // In bounds: readHeader (or create) checked dataOffset + type.size <= file size, and
     // the header fields below lie in its first 128 bytes.
     this.#view = type.view(file, dataOffset);
-    this.#reader = new (classFor(type, type.align, true))(
-      (this.#view as unknown as View).$a,
-      dataOffset,
-    );
+    // The view itself copies the data for snapshots: one generated class per open, not two.
+    this.#reader = this.#view as unknown as View;
     this.#sequence = new Int32Array(file.buffer, OFFSET.sequence, 1);
     this.#sequence64 = ATOMIC_LOAD_MAY_WRITE && !file.writable
       ? new BigInt64Array(file.buffer, OFFSET.sequence, 1)
