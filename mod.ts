@@ -26,7 +26,7 @@
  * using reader = MappedFile.open(path);
  * const hits = new Int32Array(writer.buffer);
  * Atomics.add(hits, 0, 1);
- * assert.equal(Atomics.load(new Int32Array(reader.buffer), 0), 1);
+ * assert.equal(new Int32Array(reader.buffer)[0], 1); // a read-only map: plain reads (see Safety)
  * rmSync(dir, { recursive: true });
  * ```
  *
