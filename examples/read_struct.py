@@ -91,6 +91,15 @@ def check_layout(node, depth=0, counter=None):
     raise FormatError("unknown kind %r" % kind)
 
 
+def count_values(node):
+    """Values a copy makes: every scalar, string and byte field, every array element."""
+    if node["kind"] == "array":
+        return node["length"] * count_values(node["element"])
+    if node["kind"] in ("struct", "union"):
+        return sum(count_values(f["type"]) for f in node["fields"])
+    return 1
+
+
 def decode(node, data, offset):
     """The value of a schema node at `offset` in `data` (a bytes copy)."""
     kind = node["kind"]
@@ -161,6 +170,8 @@ def read(path, timeout=1.0):
         if not isinstance(schema, dict) or schema.get("kind") not in ("struct", "union"):
             raise FormatError("the schema's top level is not a struct or union")
         layout_size, layout_align = check_layout(schema)
+        if count_values(schema) > 1 << 24:
+            raise FormatError("the layout has more than 16777216 values")
         if layout_size != data_length or data_offset % layout_align != 0:
             raise FormatError("the data area does not match the layout")
 

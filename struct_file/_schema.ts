@@ -37,6 +37,25 @@ export type Schema =
 export const MAX_DEPTH = 32;
 /** Most type nodes a schema may have. */
 export const MAX_NODES = 100_000;
+/**
+ * Most values (scalars, strings and byte fields, counting every array element) a layout
+ * read from a file may have: a snapshot makes one JavaScript value of each, so a small
+ * sparse file must not make a reader allocate without bound.
+ */
+export const MAX_VALUES = 1 << 24;
+
+/** How many values a snapshot of `type` makes (every array element counted). */
+function countValues(type: FieldType): number {
+  switch (type.kind) {
+    case "array":
+      return type.length * countValues(type.element);
+    case "struct":
+    case "union":
+      return type.fields.reduce((sum, field) => sum + countValues(field.type), 0);
+    default:
+      return 1;
+  }
+}
 
 /** The canonical schema of a type (keys in a fixed order, so equal layouts give equal JSON). */
 export function toSchema(type: FieldType): Schema {
@@ -163,6 +182,8 @@ export function fromSchemaText(text: string, path: string): StructType {
 
   const root = build(parsed, "", 0);
   if (root.kind !== "struct" && root.kind !== "union") fail("", "the top level must be a struct or union");
+  const values = countValues(root);
+  if (values > MAX_VALUES) fail("", `the layout has ${values} values, more than the ${MAX_VALUES} a reader accepts`);
   return root as StructType;
 }
 

@@ -21,6 +21,7 @@ import {
 } from "../mod.ts";
 import { fnv1a64, OFFSET } from "../struct_file/_format.ts";
 import { Pair } from "./fixtures/pair.ts";
+import { rewriteSchema } from "./_struct_files.ts";
 import { finish, run, runtime, start, tempDir } from "./_helpers.ts";
 
 const Stats = struct({
@@ -340,25 +341,8 @@ describe("StructFile.open() of hostile files", () => {
     return bytes;
   }
 
-  /** A valid file whose schema `change` edits; header lengths and hash are made to match. */
   function withSchema(change: (schema: Record<string, unknown>) => void): Uint8Array {
-    const old = validBytes();
-    const oldView = new DataView(old.buffer);
-    const length = Number(oldView.getBigUint64(OFFSET.schemaLength, true));
-    const oldData = Number(oldView.getBigUint64(OFFSET.dataOffset, true));
-    const schema = JSON.parse(new TextDecoder().decode(old.subarray(128, 128 + length)));
-    change(schema);
-    const text = new TextEncoder().encode(JSON.stringify(schema));
-    const dataOffset = Math.ceil((128 + text.length) / 64) * 64;
-    const bytes = new Uint8Array(dataOffset + old.length - oldData);
-    bytes.set(old.subarray(0, 128));
-    bytes.set(text, 128);
-    bytes.set(old.subarray(oldData), dataOffset);
-    const dv = new DataView(bytes.buffer);
-    dv.setBigUint64(OFFSET.schemaLength, BigInt(text.length), true);
-    dv.setBigUint64(OFFSET.dataOffset, BigInt(dataOffset), true);
-    dv.setBigUint64(OFFSET.layoutHash, fnv1a64(text), true);
-    return bytes;
+    return rewriteSchema(validBytes(), change);
   }
 
   test("StructFile.open() gives each kind of bad file a FormatError with its reason", () => {
@@ -387,6 +371,12 @@ describe("StructFile.open() of hostile files", () => {
       reasonFor(withSchema((s) => (s.fields as { type: unknown }[])[0].type = { kind: "scalar", name: "u128" })),
       "schema",
     );
+    // 2^25 values in a file of a few hundred bytes (the data length would be checked next).
+    const huge = { kind: "array", length: 2 ** 25, element: { kind: "scalar", name: "u8", byteOrder: "native" } };
+    const tooMany = withSchema((s) =>
+      Object.assign(s, { size: 2 ** 25, align: 1, fields: [{ name: "a", offset: 0, type: huge }] })
+    );
+    assert.equal(reasonFor(tooMany), "schema");
     let deep: Record<string, unknown> = { kind: "scalar", name: "u8", byteOrder: "native" };
     for (let i = 0; i < 40; i++) deep = { kind: "array", length: 1, element: deep };
     assert.equal(reasonFor(withSchema((s) => (s.fields as { type: unknown }[])[0].type = deep)), "schema");

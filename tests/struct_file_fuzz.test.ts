@@ -19,8 +19,9 @@ import {
   union,
   utf8,
 } from "../mod.ts";
-import { fnv1a64, OFFSET } from "../struct_file/_format.ts";
+import { OFFSET } from "../struct_file/_format.ts";
 import { Pair } from "./fixtures/pair.ts";
+import { rewriteSchema } from "./_struct_files.ts";
 import { tempDir } from "./_helpers.ts";
 
 const RUNS = 100_000;
@@ -106,29 +107,16 @@ function places(node: unknown, out: [Record<string, unknown> | unknown[], string
   return out;
 }
 
-/** Rewrites the schema of a valid file, with lengths, data offset and hash made to match it. */
+/** Applies a schema edit to a valid file (lengths and hash made to match). */
 function editSchema(file: Uint8Array, edit: Extract<Mutation, { kind: "schema" }>): Uint8Array {
-  const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const length = Number(dv.getBigUint64(OFFSET.schemaLength, true));
-  const oldData = Number(dv.getBigUint64(OFFSET.dataOffset, true));
-  const schema = JSON.parse(new TextDecoder().decode(file.subarray(128, 128 + length)));
-  const all = places(schema);
-  const [container, key] = all[edit.at % all.length];
-  const target = container as Record<string | number, unknown>;
-  if (edit.action === "set") target[key] = edit.value;
-  else if (edit.action === "delete") delete target[key];
-  else target[key] = { kind: "array", length: 1, element: target[key] };
-  const text = new TextEncoder().encode(JSON.stringify(schema));
-  const dataOffset = Math.ceil((128 + text.length) / 64) * 64;
-  const out = new Uint8Array(dataOffset + file.length - oldData);
-  out.set(file.subarray(0, 128));
-  out.set(text, 128);
-  out.set(file.subarray(oldData), dataOffset);
-  const odv = new DataView(out.buffer);
-  odv.setBigUint64(OFFSET.schemaLength, BigInt(text.length), true);
-  odv.setBigUint64(OFFSET.dataOffset, BigInt(dataOffset), true);
-  odv.setBigUint64(OFFSET.layoutHash, fnv1a64(text), true);
-  return out;
+  return rewriteSchema(file, (schema) => {
+    const all = places(schema);
+    const [container, key] = all[edit.at % all.length];
+    const target = container as Record<string | number, unknown>;
+    if (edit.action === "set") target[key] = edit.value;
+    else if (edit.action === "delete") delete target[key];
+    else target[key] = { kind: "array", length: 1, element: target[key] };
+  });
 }
 
 function mutate(base: Uint8Array, mutations: Mutation[]): Uint8Array {
