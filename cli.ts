@@ -106,7 +106,9 @@ function rows(type: FieldType, value: unknown, path: string, out: [string, strin
 function table(type: StructType, value: unknown): string {
   const out: [string, string, string][] = [["FIELD", "TYPE", "VALUE"]];
   rows(type, value, "", out);
-  const width = [0, 1].map((c) => Math.max(...out.map((r) => r[c].length)));
+  // A loop, not Math.max(...rows): a large array of structs has more rows than a call has arguments.
+  const width = [0, 0];
+  for (const row of out) for (const c of [0, 1]) width[c] = Math.max(width[c], row[c].length);
   return out.map(([f, t, v]) => `${f.padEnd(width[0])}  ${t.padEnd(width[1])}  ${v}`).join("\n");
 }
 

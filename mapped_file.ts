@@ -323,71 +323,7 @@ export class MappedFile {
    * ```
    */
   static open(path: string, options: OpenOptions = {}): MappedFile {
-    validatePath(path, "open");
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(`Cannot open ${describe(path)}: options must be an object`);
-    }
-    const what = `Cannot map ${describe(path)}`;
-    const write = options.write ?? false;
-    const copyOnWrite = options.private ?? false;
-    const populate = options.populate ?? false;
-    for (const [name, value] of [["write", write], ["private", copyOnWrite], ["populate", populate]] as const) {
-      if (typeof value !== "boolean") throw new TypeError(`${what}: ${name} must be a boolean, got ${String(value)}`);
-    }
-    const offset = validateInteger(options.offset ?? 0, "offset", what, 0);
-    const requested = options.length === undefined ? undefined : validateInteger(options.length, "length", what, 1);
-    const c = libc();
-    const k = c.platform.constants;
-
-    // O_NONBLOCK: opening a FIFO must not wait for a writer; it has no effect on regular files.
-    const access = write && !copyOnWrite ? k.O_RDWR : k.O_RDONLY;
-    const fd = check(
-      c,
-      c.open(path, access | k.O_CLOEXEC | k.O_NONBLOCK | k.O_NOCTTY, 0),
-      "open",
-      `Cannot open ${describe(path)}`,
-      path,
-    );
-    try {
-      const { mode, size } = stat(c, fd, what, path);
-      const type = fileType(mode, c);
-      if (type !== undefined) {
-        const code = type === "a directory" ? "EISDIR" : "ENODEV";
-        throw new MmapError(`${what}: it is ${type}, not a regular file`, {
-          syscall: "mmap",
-          errno: Number(Object.entries(k.ERRNO_NAMES).find(([, name]) => name === code)?.[0] ?? 0),
-          code,
-          path,
-        });
-      }
-      if (size === 0) {
-        throw new MmapError(`${what}: the file is empty`, {
-          syscall: "mmap",
-          errno: 22,
-          code: "EINVAL",
-          path,
-        });
-      }
-      if (offset >= size) {
-        throw new RangeError(`${what}: offset ${offset} is not before the end of the file (${size} bytes)`);
-      }
-      const length = requested ?? size - offset;
-      if (offset + length > size) {
-        throw new RangeError(
-          `${what}: offset ${offset} + length ${length} is past the end of the file (${size} bytes)`,
-        );
-      }
-      validateBufferLength(c, length, what);
-      // mmap(2) wants a page-aligned offset: map from the page below and skip `delta` bytes.
-      const delta = offset % c.pageSize;
-      const region = { address: 0n, length: length + delta };
-      const prot = write || copyOnWrite ? k.PROT_READ | k.PROT_WRITE : k.PROT_READ;
-      const flags = (copyOnWrite ? k.MAP_PRIVATE : k.MAP_SHARED) | (populate ? k.MAP_POPULATE : 0);
-      region.address = checkMap(c, c.mmap(0n, region.length, prot, flags, fd, offset - delta), what, path);
-      return new MappedFile(path, region, delta, length, write || copyOnWrite);
-    } finally {
-      closeQuietly(c, fd);
-    }
+    return openMappedFile(path, options);
   }
 
   /**
@@ -670,6 +606,80 @@ export function createMappedFile(
   } catch (error) {
     c.unlink(temporary);
     throw error;
+  } finally {
+    closeQuietly(c, fd);
+  }
+}
+
+/**
+ * {@linkcode MappedFile.open}, mapping at most `limit` bytes when no `length` is given (so
+ * that a reader that needs only the start of a large file can map it on Node and Bun). Not
+ * part of the public API: the struct file format uses it.
+ */
+export function openMappedFile(path: string, options: OpenOptions, limit: number = Infinity): MappedFile {
+  validatePath(path, "open");
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Cannot open ${describe(path)}: options must be an object`);
+  }
+  const what = `Cannot map ${describe(path)}`;
+  const write = options.write ?? false;
+  const copyOnWrite = options.private ?? false;
+  const populate = options.populate ?? false;
+  for (const [name, value] of [["write", write], ["private", copyOnWrite], ["populate", populate]] as const) {
+    if (typeof value !== "boolean") throw new TypeError(`${what}: ${name} must be a boolean, got ${String(value)}`);
+  }
+  const offset = validateInteger(options.offset ?? 0, "offset", what, 0);
+  const requested = options.length === undefined ? undefined : validateInteger(options.length, "length", what, 1);
+  const c = libc();
+  const k = c.platform.constants;
+
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it has no effect on regular files.
+  const access = write && !copyOnWrite ? k.O_RDWR : k.O_RDONLY;
+  const fd = check(
+    c,
+    c.open(path, access | k.O_CLOEXEC | k.O_NONBLOCK | k.O_NOCTTY, 0),
+    "open",
+    `Cannot open ${describe(path)}`,
+    path,
+  );
+  try {
+    const { mode, size } = stat(c, fd, what, path);
+    const type = fileType(mode, c);
+    if (type !== undefined) {
+      const code = type === "a directory" ? "EISDIR" : "ENODEV";
+      throw new MmapError(`${what}: it is ${type}, not a regular file`, {
+        syscall: "mmap",
+        errno: Number(Object.entries(k.ERRNO_NAMES).find(([, name]) => name === code)?.[0] ?? 0),
+        code,
+        path,
+      });
+    }
+    if (size === 0) {
+      throw new MmapError(`${what}: the file is empty`, {
+        syscall: "mmap",
+        errno: 22,
+        code: "EINVAL",
+        path,
+      });
+    }
+    if (offset >= size) {
+      throw new RangeError(`${what}: offset ${offset} is not before the end of the file (${size} bytes)`);
+    }
+    // Without a length, map the rest of the file, up to `limit`.
+    const length = requested ?? Math.min(size - offset, limit);
+    if (offset + length > size) {
+      throw new RangeError(
+        `${what}: offset ${offset} + length ${length} is past the end of the file (${size} bytes)`,
+      );
+    }
+    validateBufferLength(c, length, what);
+    // mmap(2) wants a page-aligned offset: map from the page below and skip `delta` bytes.
+    const delta = offset % c.pageSize;
+    const region = { address: 0n, length: length + delta };
+    const prot = write || copyOnWrite ? k.PROT_READ | k.PROT_WRITE : k.PROT_READ;
+    const flags = (copyOnWrite ? k.MAP_PRIVATE : k.MAP_SHARED) | (populate ? k.MAP_POPULATE : 0);
+    region.address = checkMap(c, c.mmap(0n, region.length, prot, flags, fd, offset - delta), what, path);
+    return construct(path, region, delta, length, write || copyOnWrite);
   } finally {
     closeQuietly(c, fd);
   }

@@ -91,13 +91,15 @@ def check_layout(node, depth=0, counter=None):
     raise FormatError("unknown kind %r" % kind)
 
 
-def count_values(node):
-    """Values a copy makes: every scalar, string and byte field, every array element."""
+def copy_cost(node):
+    """(values, bytes) a copy makes: every scalar, string and byte field, every array element."""
     if node["kind"] == "array":
-        return node["length"] * count_values(node["element"])
+        values, size = copy_cost(node["element"])
+        return node["length"] * values, node["length"] * size
     if node["kind"] in ("struct", "union"):
-        return sum(count_values(f["type"]) for f in node["fields"])
-    return 1
+        costs = [copy_cost(f["type"]) for f in node["fields"]]
+        return sum(c[0] for c in costs), sum(c[1] for c in costs)
+    return 1, node["size"] if node["kind"] in ("utf8", "bytes") else 0
 
 
 def decode(node, data, offset):
@@ -170,8 +172,9 @@ def read(path, timeout=1.0):
         if not isinstance(schema, dict) or schema.get("kind") not in ("struct", "union"):
             raise FormatError("the schema's top level is not a struct or union")
         layout_size, layout_align = check_layout(schema)
-        if count_values(schema) > 1 << 24:
-            raise FormatError("the layout has more than 16777216 values")
+        values, string_bytes = copy_cost(schema)
+        if values > 1 << 24 or string_bytes > 1 << 30:
+            raise FormatError("the layout has more than 16777216 values or 1 GiB of strings and bytes")
         if layout_size != data_length or data_offset % layout_align != 0:
             raise FormatError("the data area does not match the layout")
 

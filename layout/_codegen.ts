@@ -67,11 +67,14 @@ export const LITTLE_ENDIAN: boolean = new Uint8Array(new Uint16Array([1]).buffer
  */
 const BIGINT_VIA_DATAVIEW = detectRuntime() === "bun";
 
-/** The largest power of two dividing both (0 counts as divisible by anything). */
+/**
+ * The largest power of two, at most `guarantee` (itself a power of two), that divides
+ * `offset`. Arithmetic, not bit operations: offsets may pass 2^32 on Deno.
+ */
 export function commonAlignment(guarantee: number, offset: number): number {
-  if (offset === 0) return guarantee;
-  const low = offset & -offset; // lowest set bit: offsets are far below 2^31 within a struct
-  return Math.min(guarantee, low);
+  let alignment = 1;
+  while (alignment < guarantee && offset % (alignment * 2) === 0) alignment *= 2;
+  return alignment;
 }
 
 const TYPED: Record<string, keyof Arrays> = {
@@ -349,6 +352,8 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean): Vi
   const arrayTypes: ArrayType[] = [];
   const members: string[] = [];
   const reads: string[] = [];
+  /** Assignable fields of a read-only view: their setters throw, and are not compiled (see `refuseWrites`). */
+  const refused: string[] = [];
 
   for (const field of type.fields) {
     const { name, offset } = field;
@@ -377,20 +382,16 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean): Vi
           set = `this.$dv.set${DATAVIEW[t.name]}(${at}, v, ${little});`;
         }
         members.push(`get ${name}() { return ${get}; }`);
-        members.push(
-          readOnly ? `set ${name}(v) { h.readOnly(${JSON.stringify(name)}); }` : `set ${name}(v) { ${set} }`,
-        );
+        if (readOnly) refused.push(name);
+        else members.push(`set ${name}(v) { ${set} }`);
         reads.push(`${name}: ${get}`);
         break;
       }
       case "utf8": {
         const get = `h.utf8Get(this.$u8, ${at}, ${t.size})`;
         members.push(`get ${name}() { return ${get}; }`);
-        members.push(
-          readOnly
-            ? `set ${name}(v) { h.readOnly(${JSON.stringify(name)}); }`
-            : `set ${name}(v) { h.utf8Set(this.$u8, ${at}, ${t.size}, v, ${JSON.stringify(name)}); }`,
-        );
+        if (readOnly) refused.push(name);
+        else members.push(`set ${name}(v) { h.utf8Set(this.$u8, ${at}, ${t.size}, v, ${JSON.stringify(name)}); }`);
         reads.push(`${name}: ${get}`);
         break;
       }
@@ -491,15 +492,32 @@ return Cursor${id};`;
   };
   const View = new Function("h", viewSource)(local) as ViewClass;
   describeView(View.prototype, type, guarantee, readOnly);
+  refuseWrites(View.prototype, refused);
   let Cursor: CursorClass | undefined;
   View.$cursor = () => {
     if (Cursor === undefined) {
       Cursor = new Function("h", cursorSource())(local) as CursorClass;
-      for (const Moving of Cursor.$Moving) describeView(Moving.prototype, type, guarantee, readOnly);
+      for (const Moving of Cursor.$Moving) {
+        describeView(Moving.prototype, type, guarantee, readOnly);
+        refuseWrites(Moving.prototype, refused);
+      }
     }
     return Cursor;
   };
   return View;
+}
+
+/**
+ * Gives the read-only fields a setter that throws a `TypeError`. Made with a closure rather
+ * than compiled with the class: compiling half as many functions makes a new layout's class
+ * markedly cheaper, and a refused write is not a hot path. This runs once per class, on
+ * its prototype (never per instance).
+ */
+function refuseWrites(prototype: object, names: readonly string[]): void {
+  for (const name of names) {
+    const { get } = Object.getOwnPropertyDescriptor(prototype, name)!;
+    Object.defineProperty(prototype, name, { get, set: () => helpers.readOnly(name), configurable: false });
+  }
 }
 
 /** The non-field members every view has: what it is, and how consoles show it. */

@@ -43,17 +43,31 @@ export const MAX_NODES = 100_000;
  * sparse file must not make a reader allocate without bound.
  */
 export const MAX_VALUES = 1 << 24;
+/** Most bytes of `bytes` and `utf8` fields a layout read from a file may have (a snapshot copies them). */
+export const MAX_BYTES = 1 << 30;
 
-/** How many values a snapshot of `type` makes (every array element counted). */
-function countValues(type: FieldType): number {
+/** How many values a snapshot of `type` makes, and how many bytes it copies for `bytes` and `utf8` fields. */
+function snapshotCost(type: FieldType): { values: number; bytes: number } {
   switch (type.kind) {
-    case "array":
-      return type.length * countValues(type.element);
+    case "array": {
+      const { values, bytes } = snapshotCost(type.element);
+      return { values: type.length * values, bytes: type.length * bytes };
+    }
     case "struct":
-    case "union":
-      return type.fields.reduce((sum, field) => sum + countValues(field.type), 0);
+    case "union": {
+      const total = { values: 0, bytes: 0 };
+      for (const field of type.fields) {
+        const cost = snapshotCost(field.type);
+        total.values += cost.values;
+        total.bytes += cost.bytes;
+      }
+      return total;
+    }
+    case "utf8":
+    case "bytes":
+      return { values: 1, bytes: type.size };
     default:
-      return 1;
+      return { values: 1, bytes: 0 };
   }
 }
 
@@ -143,7 +157,8 @@ export function fromSchemaText(text: string, path: string): StructType {
   const buildComposite = (node: Record<string, unknown>, where: string, depth: number): CompositeType => {
     const fields = node.fields;
     if (!Array.isArray(fields) || fields.length === 0) fail(`${where}.fields`, "expected a non-empty array");
-    const declarations: Record<string, FieldType> = {};
+    // No prototype: a field named "__proto__" must be a field (refused by name), not a prototype.
+    const declarations: Record<string, FieldType> = Object.create(null);
     const offsets: number[] = [];
     for (const [i, field] of (fields as unknown[]).entries()) {
       const at = `${where}.fields[${i}]`;
@@ -157,6 +172,7 @@ export function fromSchemaText(text: string, path: string): StructType {
     const size = integer(node.size, `${where}.size`, 1);
     const make = node.kind === "union" ? union : struct;
     const type = make(declarations, { packed: node.packed as boolean, align });
+    if (type.fields.length !== offsets.length) fail(`${where}.fields`, "a field was lost: bad field names");
     // The stored offsets, size and alignment must be exactly what the layout rules give:
     // this refuses overlapping, misaligned and out-of-bounds fields.
     for (const [i, field] of type.fields.entries()) {
@@ -182,8 +198,11 @@ export function fromSchemaText(text: string, path: string): StructType {
 
   const root = build(parsed, "", 0);
   if (root.kind !== "struct" && root.kind !== "union") fail("", "the top level must be a struct or union");
-  const values = countValues(root);
+  const { values, bytes: copied } = snapshotCost(root);
   if (values > MAX_VALUES) fail("", `the layout has ${values} values, more than the ${MAX_VALUES} a reader accepts`);
+  if (copied > MAX_BYTES) {
+    fail("", `the layout has ${copied} bytes of strings and byte arrays, more than the ${MAX_BYTES} a reader accepts`);
+  }
   return root as StructType;
 }
 

@@ -8,7 +8,8 @@
 import { ATOMIC_LOAD_MAY_WRITE } from "../ffi/runtime.ts";
 import type { View } from "../layout/_codegen.ts";
 import type { Fields, StructInput, StructType, StructValue, StructView } from "../layout/struct.ts";
-import { createMappedFile, MappedFile, type SyncOptions } from "../mapped_file.ts";
+import { libc } from "../ffi/libc.ts";
+import { createMappedFile, type MappedFile, openMappedFile, type SyncOptions } from "../mapped_file.ts";
 import { MmapError } from "../mmap_error.ts";
 import { DATA_ALIGN, fnv1a64, HEADER_LENGTH, MAX_SCHEMA_LENGTH, OFFSET, readHeader, writeHeader } from "./_format.ts";
 import { isAlive, ownStartTime, PID } from "./_process.ts";
@@ -258,7 +259,9 @@ export class StructFile<F extends Fields = Fields> {
     const timeout = validateTimeout(options.timeout ?? 1000);
     let file: MappedFile;
     try {
-      file = MappedFile.open(path, { write: options.write ?? false });
+      // At most what one buffer may hold on this runtime: a struct file whose data ends
+      // within that opens even if more bytes follow (they are not part of it).
+      file = openMappedFile(path, { write: options.write ?? false }, libc().maxBufferLength);
     } catch (error) {
       if (error instanceof MmapError && error.code === "EINVAL" && error.syscall === "mmap") {
         throw new FormatError(path, "truncated", "the file is empty", { cause: error });
@@ -333,6 +336,9 @@ export class StructFile<F extends Fields = Fields> {
    * it with an earlier value is the cheapest way to tell whether anything changed.
    */
   get version(): number {
+    if (this.#file.closed) {
+      throw new TypeError(`Cannot read the version of ${JSON.stringify(this.path)}: the file is closed`);
+    }
     return this.#load() >>> 0;
   }
 
@@ -391,9 +397,15 @@ export class StructFile<F extends Fields = Fields> {
     if (this.#updating) throw new TypeError(`Cannot update ${JSON.stringify(this.path)}: update() calls cannot nest`);
     const sequence = this.#sequence;
     let s = this.#load();
+    let started = 0;
     // Take the write section: from an even value to the next odd one, atomically.
     while ((s & 1) !== 0 || Atomics.compareExchange(sequence, 0, s, s + 1) !== s) {
-      s = (s & 1) !== 0 ? this.#waitForWriter(s, true) : this.#load();
+      if ((s & 1) !== 0) {
+        if (started === 0) started = performance.now();
+        s = this.#waitForWriter(s, true, started);
+      } else {
+        s = this.#load();
+      }
     }
     if (this.#writerPid[0] !== PID) {
       this.#writerPid[0] = PID;
@@ -453,26 +465,11 @@ export class StructFile<F extends Fields = Fields> {
       }
       if (attempt < 64) continue; // contended: spin briefly first
       if (started === 0) started = performance.now();
-      if ((before & 1) !== 0) {
-        this.#waitForWriter(before, false);
-      } else if (performance.now() - started >= this.#timeout) {
-        // Updates keep coming faster than a copy can be taken.
-        const pid = this.#writerPid[0];
-        throw new StaleWriterError(
-          this.path,
-          pid,
-          isAlive(pid, this.#writerStart[0]),
-          Math.round(performance.now() - started),
-        );
-      }
+      if ((before & 1) !== 0) this.#waitForWriter(before, false, started);
+      else this.#giveUpIfLate(started); // updates keep coming faster than a copy can be taken
     }
   }
 
-  /**
-   * Waits for the writer inside an update (sequence `odd`) to finish, up to the timeout.
-   * Returns the new sequence value. When `takeOver` is set and that writer is dead, moves
-   * the sequence on to even, so that a new writer can proceed.
-   */
   /** `Atomics.load` of the sequence word, as a signed 32-bit value. */
   #load(): number {
     const wide = this.#sequence64;
@@ -481,9 +478,23 @@ export class StructFile<F extends Fields = Fields> {
     return wide === undefined ? Atomics.load(this.#sequence, 0) : Number(BigInt.asIntN(32, Atomics.load(wide, 0)));
   }
 
-  #waitForWriter(seen: number, takeOver: boolean): number {
-    const sequence = this.#sequence;
-    const started = performance.now();
+  /** Throws a {@linkcode StaleWriterError} once the caller has waited `timeout` since `started`. */
+  #giveUpIfLate(started: number): void {
+    const waited = performance.now() - started;
+    if (waited >= this.#timeout) {
+      const pid = this.#writerPid[0];
+      throw new StaleWriterError(this.path, pid, isAlive(pid, this.#writerStart[0]), Math.round(waited));
+    }
+  }
+
+  /**
+   * Waits for the sequence to move on from `seen` (odd: a writer is inside an update) and
+   * returns its new value. Gives up when that writer is dead (or, with `takeOver`, moves the
+   * sequence on to even so that a new writer can proceed), and when the caller has waited
+   * `timeout` in all since `started`, however often the sequence changed in between.
+   */
+  #waitForWriter(seen: number, takeOver: boolean, started: number): number {
+    this.#giveUpIfLate(started);
     let pause = 0.05;
     for (let spins = 0;; spins++) {
       const now = this.#load();
@@ -491,17 +502,15 @@ export class StructFile<F extends Fields = Fields> {
       // Most updates take well under a microsecond: spin a little before the syscalls.
       if (spins < 2000) continue;
       const pid = this.#writerPid[0];
-      const start = this.#writerStart[0];
-      const alive = isAlive(pid, start);
+      const alive = isAlive(pid, this.#writerStart[0]);
       // Re-read: the pid is written just after the sequence turns odd.
       if (this.#load() !== seen) continue;
-      if (!alive && (seen & 1) !== 0) {
+      if (!alive) {
         if (!takeOver) throw new StaleWriterError(this.path, pid, false);
-        Atomics.compareExchange(sequence, 0, seen, (seen + 1) | 0);
+        Atomics.compareExchange(this.#sequence, 0, seen, (seen + 1) | 0);
         return this.#load();
       }
-      const waited = performance.now() - started;
-      if (waited >= this.#timeout) throw new StaleWriterError(this.path, pid, alive, Math.round(waited));
+      this.#giveUpIfLate(started);
       sleep(pause);
       pause = Math.min(pause * 2, 10);
     }

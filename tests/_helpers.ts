@@ -56,7 +56,7 @@ export function run(
   const [file, argv] = command(on, script, args);
   const quoted = [file, ...argv].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
   return options.shellPrefix === undefined
-    ? spawnSync(file, argv, { encoding: "utf8", timeout: options.timeout ?? 60_000 })
+    ? spawnSync(file, argv, { encoding: "utf8", timeout: options.timeout ?? 60_000, maxBuffer: 64 << 20 })
     : spawnSync("/bin/sh", ["-c", `${options.shellPrefix}; exec ${quoted}`], {
       encoding: "utf8",
       timeout: options.timeout ?? 60_000,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { test } from "node:test";
-import { array, struct, StructFile, u32, u64, utf8 } from "../mod.ts";
+import { array, struct, StructFile, u32, u64, u8, utf8 } from "../mod.ts";
 import { finish, firstLine, run, runtime, start, tempDir } from "./_helpers.ts";
 
 const Stats = struct({ requests: u64, errors: u32, path: utf8(16), hist: array(u32, 2), inner: struct({ x: u32 }) });
@@ -65,4 +65,13 @@ test("mmstruct exits with a status a script can rely on, and a one-line error", 
   const notStruct = run(runtime, "../cli", ["show", text]);
   assert.equal(notStruct.status, 4);
   assert.match(notStruct.stderr, /^mmstruct: Cannot read struct file/);
+});
+
+test("mmstruct show prints a layout with more rows than a function call has arguments", () => {
+  using tmp = tempDir();
+  const path = tmp.path("many.mms");
+  StructFile.create(path, struct({ items: array(struct({ a: u8 }), 150_000) })).close();
+  const result = run(runtime, "../cli", ["show", path]);
+  assert.equal(result.status, 0, result.stderr.slice(0, 500));
+  assert.equal(result.stdout.trim().split("\n").length, 150_001);
 });

@@ -34,6 +34,7 @@ import {
   union,
   utf8,
 } from "../mod.ts";
+import { commonAlignment } from "../layout/_codegen.ts";
 import { tempDir } from "./_helpers.ts";
 
 describe("struct() layout", () => {
@@ -377,6 +378,14 @@ describe("struct().cursor()", () => {
     assert.throws(() => cursor.at(-1), RangeError);
     assert.throws(() => S.cursor(buffer, 0, 4), RangeError);
   });
+});
+
+test("commonAlignment() finds the alignment of offsets past 2^32", () => {
+  assert.equal(commonAlignment(8, 2 ** 32), 8);
+  assert.equal(commonAlignment(8, 2 ** 32 + 4), 4);
+  assert.equal(commonAlignment(4096, 0), 4096);
+  assert.equal(commonAlignment(16, 2 ** 40 + 2), 2);
+  assert.equal(commonAlignment(1, 8), 1);
 });
 
 test("views and cursors work at byte offsets past 2 GiB", () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import {
@@ -266,6 +267,38 @@ describe("StructFile", () => {
     }
   });
 
+  test("a writer that keeps the sequence odd but changing: snapshot() and update() still give up in time", async () => {
+    using tmp = tempDir();
+    const path = tmp.path("pair.mms");
+    StructFile.create(path, Pair).close();
+    using reader = StructFile.open(path, { timeout: 400 });
+    using writer = StructFile.open(path, { timeout: 400, write: true, type: Pair });
+    const child = start(runtime, "fixtures/struct_file_child", ["flicker", path, "30000"]);
+    const done = finish(child);
+    try {
+      await waitUntil(() => reader.version % 2 === 1, 20_000, "the sequence to turn odd");
+      for (const attempt of [() => reader.snapshot(), () => writer.update(() => {})]) {
+        const started = performance.now();
+        assert.throws(attempt, (error: unknown) => error instanceof StaleWriterError && error.alive === true);
+        const waited = performance.now() - started;
+        assert.ok(waited >= 390 && waited < 5000, `waited ${waited} ms`);
+      }
+    } finally {
+      child.kill("SIGKILL");
+      await done;
+    }
+  });
+
+  test("StructFile.open() maps only what it needs: a struct file followed by gigabytes opens on every runtime", () => {
+    using tmp = tempDir();
+    const path = tmp.path("pair.mms");
+    StructFile.create(path, Pair, { initial: { a: 5 } }).close();
+    // Sparse: 5 GiB, more than Node and Bun can put in one ArrayBuffer.
+    assert.equal(spawnSync("truncate", ["-s", String(5 * 2 ** 30), path]).status, 0);
+    using file = StructFile.open(path);
+    assert.equal(file.snapshot().a, 5);
+  });
+
   test("read-only snapshots and atomic loads never write to the mapping, however hot the JIT", () => {
     using tmp = tempDir();
     const path = tmp.path("pair.mms");
@@ -377,6 +410,26 @@ describe("StructFile.open() of hostile files", () => {
       Object.assign(s, { size: 2 ** 25, align: 1, fields: [{ name: "a", offset: 0, type: huge }] })
     );
     assert.equal(reasonFor(tooMany), "schema");
+    const bigBytes = withSchema((s) =>
+      Object.assign(s, {
+        size: 2 ** 31,
+        align: 1,
+        fields: [{ name: "a", offset: 0, type: { kind: "bytes", size: 2 ** 31 } }],
+      })
+    );
+    assert.equal(reasonFor(bigBytes), "schema");
+    const proto = withSchema((s) =>
+      Object.assign(s, {
+        size: 4,
+        align: 4,
+        fields: [{ name: "__proto__", offset: 0, type: { kind: "scalar", name: "u32", byteOrder: "native" } }, {
+          name: "a",
+          offset: 0,
+          type: { kind: "scalar", name: "u32", byteOrder: "native" },
+        }],
+      })
+    );
+    assert.equal(reasonFor(proto), "layout");
     let deep: Record<string, unknown> = { kind: "scalar", name: "u8", byteOrder: "native" };
     for (let i = 0; i < 40; i++) deep = { kind: "array", length: 1, element: deep };
     assert.equal(reasonFor(withSchema((s) => (s.fields as { type: unknown }[])[0].type = deep)), "schema");
