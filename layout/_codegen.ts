@@ -331,19 +331,28 @@ const classCache = new WeakMap<CompositeType, Map<string, ViewClass>>();
  * The accessor class for `type` when every view's byte offset is a multiple of
  * `guarantee`, read-only or not. Cached per type, guarantee and access.
  */
-export function classFor(type: CompositeType, guarantee: number, readOnly: boolean): ViewClass {
+export function classFor(type: CompositeType, guarantee: number, readOnly: boolean, readerOnly = false): ViewClass {
   let byKey = classCache.get(type);
   if (byKey === undefined) classCache.set(type, byKey = new Map());
-  const key = `${guarantee}:${readOnly}`;
+  const key = `${guarantee}:${readOnly}:${readerOnly}`;
   let View = byKey.get(key);
   if (View === undefined) {
-    View = generate(type, guarantee, readOnly);
+    View = generate(type, guarantee, readOnly || readerOnly, readerOnly);
     byKey.set(key, View);
   }
   return View;
 }
 
-function generate(type: CompositeType, guarantee: number, readOnly: boolean): ViewClass {
+/**
+ * A class whose instances only copy the struct (`$read()`), with no field accessors: a
+ * fraction of a view class's cost to generate and compile, for readers that only take
+ * snapshots (opening a struct file of a new layout). Cached like {@linkcode classFor}.
+ */
+export function readerFor(type: CompositeType, guarantee: number): ViewClass {
+  return classFor(type, guarantee, true, true);
+}
+
+function generate(type: CompositeType, guarantee: number, readOnly: boolean, readerOnly: boolean): ViewClass {
   const id = nextId++;
   const arraysUsed = new Set<string>(["u8"]);
   const bases = new Set<number>();
@@ -424,7 +433,8 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean): Vi
         const k = children.push({ type: t, guarantee: commonAlignment(guarantee, offset) }) - 1;
         caches.push(name);
         members.push(`get ${name}() { return this.$c_${name} ??= new (h.C(${k}))(this.$a, ${at}); }`);
-        reads.push(`${name}: this.${name}.$read()`);
+        // A reader has no accessors: it copies a nested struct with a reader of its own.
+        reads.push(readerOnly ? `${name}: new (h.C(${k}))(this.$a, ${at}).$read()` : `${name}: this.${name}.$read()`);
         break;
       }
     }
@@ -437,7 +447,7 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean): Vi
   const setBases = (target: string) => [...bases].map((s) => `${target}.$b${s} = ${baseOf("o", s)};`).join(" ");
   const initCaches = caches.map((c) => `this.$c_${c} = undefined;`).join(" ");
   const body = `$read() { return { ${reads.join(", ")} }; }
-  ${members.join("\n  ")}`;
+  ${readerOnly ? "" : members.join("\n  ")}`;
   const viewBody = body.replace(/@B(\d)@/g, "this.$$b$1");
   const header = `"use strict";
 // mmstruct view #${id}: ${type.kind} of ${type.fields.length} fields, ${type.size} bytes, aligned to ${guarantee}${
@@ -488,11 +498,11 @@ return Cursor${id};`;
     ...helpers,
     A: arrayTypes,
     arrayField,
-    C: (k: number) => childClasses[k] ??= classFor(children[k].type, children[k].guarantee, readOnly),
+    C: (k: number) => childClasses[k] ??= classFor(children[k].type, children[k].guarantee, readOnly, readerOnly),
   };
   const View = new Function("h", viewSource)(local) as ViewClass;
   describeView(View.prototype, type, guarantee, readOnly);
-  refuseWrites(View.prototype, refused);
+  if (!readerOnly) refuseWrites(View.prototype, refused);
   let Cursor: CursorClass | undefined;
   View.$cursor = () => {
     if (Cursor === undefined) {

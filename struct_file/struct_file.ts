@@ -6,7 +6,7 @@
  */
 
 import { ATOMIC_LOAD_MAY_WRITE } from "../ffi/runtime.ts";
-import type { View } from "../layout/_codegen.ts";
+import { arraysFor, readerFor, type View } from "../layout/_codegen.ts";
 import type { Fields, StructInput, StructType, StructValue, StructView } from "../layout/struct.ts";
 import { libc } from "../ffi/libc.ts";
 import { createMappedFile, type MappedFile, openMappedFile, type SyncOptions } from "../mapped_file.ts";
@@ -130,7 +130,9 @@ function validateTimeout(timeout: unknown): number {
 export class StructFile<F extends Fields = Fields> {
   readonly #file: MappedFile;
   readonly #type: StructType<F>;
-  readonly #view: StructView<F>;
+  /** Made on first use: generating a layout's accessors costs more than the rest of `open`. */
+  #view: StructView<F> | undefined;
+  readonly #dataOffset: number;
   readonly #reader: View;
   readonly #sequence: Int32Array;
   /** The sequence word and the reserved word after it, for 64-bit loads on read-only maps under Bun. */
@@ -146,9 +148,9 @@ export class StructFile<F extends Fields = Fields> {
     this.#timeout = timeout;
     // In bounds: readHeader (or create) checked dataOffset + type.size <= file size, and
     // the header fields below lie in its first 128 bytes.
-    this.#view = type.view(file, dataOffset);
-    // The view itself copies the data for snapshots: one generated class per open, not two.
-    this.#reader = this.#view as unknown as View;
+    this.#dataOffset = dataOffset;
+    // Snapshots copy through a reader: a generated class with no field accessors.
+    this.#reader = new (readerFor(type, type.align))(arraysFor(file.buffer), dataOffset);
     this.#sequence = new Int32Array(file.buffer, OFFSET.sequence, 1);
     this.#sequence64 = ATOMIC_LOAD_MAY_WRITE && !file.writable
       ? new BigInt64Array(file.buffer, OFFSET.sequence, 1)
@@ -328,7 +330,7 @@ export class StructFile<F extends Fields = Fields> {
    * on a read-only file they throw a `TypeError`.
    */
   get view(): StructView<F> {
-    return this.#view;
+    return this.#view ??= this.#type.view(this.#file, this.#dataOffset);
   }
 
   /**
@@ -413,7 +415,7 @@ export class StructFile<F extends Fields = Fields> {
     }
     this.#updating = true;
     try {
-      fn(this.#view);
+      fn(this.view);
     } finally {
       this.#updating = false;
       Atomics.store(sequence, 0, (s + 2) | 0);
