@@ -187,11 +187,6 @@ function randomSuffix(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Closes a descriptor on an error path, where the first error is the one to report. */
-function closeQuietly(c: Libc, fd: number): void {
-  c.close(fd);
-}
-
 /** The private constructor, for {@linkcode createMappedFile}. */
 let construct: (path: string, region: Region, byteOffset: number, byteLength: number, writable: boolean) => MappedFile;
 
@@ -607,7 +602,8 @@ export function createMappedFile(
     c.unlink(temporary);
     throw error;
   } finally {
-    closeQuietly(c, fd);
+    // The mapping outlives the descriptor; a failed close here has nothing to report.
+    c.close(fd);
   }
 }
 
@@ -681,6 +677,7 @@ export function openMappedFile(path: string, options: OpenOptions, limit: number
     region.address = checkMap(c, c.mmap(0n, region.length, prot, flags, fd, offset - delta), what, path);
     return construct(path, region, delta, length, write || copyOnWrite);
   } finally {
-    closeQuietly(c, fd);
+    // The mapping outlives the descriptor; a failed close here has nothing to report.
+    c.close(fd);
   }
 }

@@ -123,8 +123,7 @@ export interface Helpers {
   readOnly(name: string): never;
   outOfRange(index: number, length: number): never;
   misaligned(name: string, type: string): never;
-  classFor(type: CompositeType, guarantee: number, readOnly: boolean): ViewClass;
-  arrayView(
+  arrayField(
     type: ArrayType,
     arrays: Arrays,
     start: number,
@@ -196,8 +195,7 @@ const helpers: Helpers = {
         `so no typed array can index them: use read() and write() for this field`,
     );
   },
-  classFor: (type, guarantee, readOnly) => classFor(type, guarantee, readOnly),
-  arrayView,
+  arrayField: (...args) => arrayField(...args),
   readValue,
 };
 
@@ -225,7 +223,7 @@ function scalarSet(type: ScalarType, dv: DataView, at: number, value: unknown, n
   (dv[method] as (at: number, value: unknown, little: boolean) => void)(at, value, little);
 }
 
-export { scalarGet, scalarSet, utf8Get, utf8Set };
+export { scalarSet, utf8Set };
 
 /** The live view of an array field whose elements are not typed-array-indexable numbers. */
 function arrayView(
@@ -497,7 +495,6 @@ return Cursor${id};`;
   const local = {
     ...helpers,
     A: arrayTypes,
-    arrayField,
     C: (k: number) => childClasses[k] ??= classFor(children[k].type, children[k].guarantee, readOnly, readerOnly),
   };
   const View = new Function("h", viewSource)(local) as ViewClass;
