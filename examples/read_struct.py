@@ -190,8 +190,11 @@ def read(path, timeout=1.0):
                     if sequence[0] == before:
                         return schema, before, decode(schema, data, 0)
                 else:
-                    pid, start = struct.unpack_from("=I4xQ", mm, 56)
-                    if not alive(pid, start) and sequence[0] == before:
+                    # An odd sequence names the process inside the update: (pid << 1) | 1.
+                    # The header's start time is that process's only if the header names it.
+                    pid = before >> 1
+                    last_pid, start = struct.unpack_from("=I4xQ", mm, 56)
+                    if not alive(pid, start if last_pid == pid else 0) and sequence[0] == before:
                         raise StaleWriter("writer process %d died inside an update" % pid)
                 if time.monotonic() > deadline:
                     raise StaleWriter("no consistent copy within %.1f s: the writer is stuck" % timeout)

@@ -32,8 +32,9 @@ export const OFFSET = {
   schemaLength: 24, // u64
   dataOffset: 32, // u64
   dataLength: 40, // u64
-  sequence: 48, // u32, the seqlock word (u32 at 52 reserved)
-  writerPid: 56, // u32 (u32 at 60 reserved)
+  sequence: 48, // u32, the seqlock word: even when stable, (pid << 1) | 1 while that process updates
+  lastEven: 52, // u32, the sequence's even value before the update under way (equal to it when stable)
+  writerPid: 56, // u32, the last process to update the data (u32 at 60 reserved)
   writerStart: 64, // u64, the writer's start time in clock ticks since boot (Linux), 0 if unknown
   createdMs: 72, // u64, milliseconds since the Unix epoch
   layoutHash: 80, // u64, FNV-1a 64 of the schema bytes
@@ -71,7 +72,7 @@ export function fnv1a64(bytes: Uint8Array): bigint {
   return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
-/** Writes a version 1 header into `buffer` (the sequence starts at 0). */
+/** Writes a version 1 header into `buffer` (the sequence and lastEven start at 0). */
 export function writeHeader(
   buffer: ArrayBuffer,
   fields: Omit<Header, "headerLength" | "schemaOffset">,
@@ -86,6 +87,7 @@ export function writeHeader(
   dv.setBigUint64(OFFSET.dataOffset, BigInt(fields.dataOffset), LITTLE);
   dv.setBigUint64(OFFSET.dataLength, BigInt(fields.dataLength), LITTLE);
   dv.setUint32(OFFSET.sequence, 0, LITTLE);
+  dv.setUint32(OFFSET.lastEven, 0, LITTLE);
   dv.setUint32(OFFSET.writerPid, fields.writerPid, LITTLE);
   dv.setBigUint64(OFFSET.writerStart, fields.writerStart, LITTLE);
   dv.setBigUint64(OFFSET.createdMs, BigInt(fields.createdMs), LITTLE);

@@ -13,6 +13,24 @@ import { createMappedFile, type MappedFile, openMappedFile, type SyncOptions } f
 import { MmapError } from "../mmap_error.ts";
 import { DATA_ALIGN, fnv1a64, HEADER_LENGTH, MAX_SCHEMA_LENGTH, OFFSET, readHeader, writeHeader } from "./_format.ts";
 import { isAlive, ownStartTime, PID } from "./_process.ts";
+
+/** The odd sequence value that names this process as the writer inside an update. */
+const HOLDING = (PID << 1) | 1;
+
+/** This process's start time, whole and as the two 32-bit halves the header stores. */
+interface OwnStart {
+  start: bigint;
+  low: number;
+  high: number;
+}
+
+/** Read on first update, not at import: it reads `/proc`, which Deno may not allow. */
+let ownStart: OwnStart | undefined;
+
+function ownStartHalves(): OwnStart {
+  const start = ownStartTime();
+  return ownStart = { start, low: Number(start & 0xffffffffn), high: Number(start >> 32n) };
+}
 import { firstDifference, fromSchemaText, toSchema } from "./_schema.ts";
 import { FormatError } from "./format_error.ts";
 import { StaleWriterError } from "./stale_writer_error.ts";
@@ -134,11 +152,14 @@ export class StructFile<F extends Fields = Fields> {
   #view: StructView<F> | undefined;
   readonly #dataOffset: number;
   readonly #reader: View;
+  /** The sequence word and the `lastEven` word after it. */
   readonly #sequence: Int32Array;
-  /** The sequence word and the reserved word after it, for 64-bit loads on read-only maps under Bun. */
+  /** The same two words, for 64-bit loads on read-only maps under Bun. */
   readonly #sequence64: BigInt64Array | undefined;
   readonly #writerPid: Int32Array;
   readonly #writerStart: BigUint64Array;
+  /** `writerStart` as two 32-bit halves: comparing them allocates no BigInt. */
+  readonly #writerStartHalves: Uint32Array;
   readonly #timeout: number;
   #updating = false;
 
@@ -151,12 +172,13 @@ export class StructFile<F extends Fields = Fields> {
     this.#dataOffset = dataOffset;
     // Snapshots copy through a reader: a generated class with no field accessors.
     this.#reader = new (readerFor(type, type.align))(arraysFor(file.buffer), dataOffset);
-    this.#sequence = new Int32Array(file.buffer, OFFSET.sequence, 1);
+    this.#sequence = new Int32Array(file.buffer, OFFSET.sequence, 2);
     this.#sequence64 = ATOMIC_LOAD_MAY_WRITE && !file.writable
       ? new BigInt64Array(file.buffer, OFFSET.sequence, 1)
       : undefined;
     this.#writerPid = new Int32Array(file.buffer, OFFSET.writerPid, 1);
     this.#writerStart = new BigUint64Array(file.buffer, OFFSET.writerStart, 1);
+    this.#writerStartHalves = new Uint32Array(file.buffer, OFFSET.writerStart, 2);
   }
 
   /**
@@ -341,7 +363,9 @@ export class StructFile<F extends Fields = Fields> {
     if (this.#file.closed) {
       throw new TypeError(`Cannot read the version of ${JSON.stringify(this.path)}: the file is closed`);
     }
-    return this.#load() >>> 0;
+    const s = this.#load();
+    // While an update is under way the word names its writer: report the update's number.
+    return ((s & 1) === 0 ? s : this.#sequence[1] | 1) >>> 0;
   }
 
   /** The path the file was opened or created at. */
@@ -400,8 +424,9 @@ export class StructFile<F extends Fields = Fields> {
     const sequence = this.#sequence;
     let s = this.#load();
     let started = 0;
-    // Take the write section: from an even value to the next odd one, atomically.
-    while ((s & 1) !== 0 || Atomics.compareExchange(sequence, 0, s, s + 1) !== s) {
+    // Take the write section: from an even value to the odd value that names this process,
+    // atomically, so that a reader who sees the update under way also sees who makes it.
+    while ((s & 1) !== 0 || Atomics.compareExchange(sequence, 0, s, HOLDING) !== s) {
       if ((s & 1) !== 0) {
         if (started === 0) started = performance.now();
         s = this.#waitForWriter(s, true, started);
@@ -409,16 +434,23 @@ export class StructFile<F extends Fields = Fields> {
         s = this.#load();
       }
     }
-    if (this.#writerPid[0] !== PID) {
-      this.#writerPid[0] = PID;
-      this.#writerStart[0] = ownStartTime();
+    const start = this.#writerStartHalves;
+    const own = ownStart ?? ownStartHalves();
+    if (this.#writerPid[0] !== PID || start[0] !== own.low || start[1] !== own.high) {
+      // Record this process's start time, which tells it from a later process with its pid.
+      // Clearing the pid first keeps a reader from pairing this pid with another's start.
+      Atomics.store(this.#writerPid, 0, 0);
+      this.#writerStart[0] = own.start;
+      Atomics.store(this.#writerPid, 0, PID);
     }
     this.#updating = true;
     try {
       fn(this.view);
     } finally {
       this.#updating = false;
-      Atomics.store(sequence, 0, (s + 2) | 0);
+      const next = (s + 2) | 0;
+      sequence[1] = next; // lastEven first: a writer taking over from a dead one continues from it
+      Atomics.store(sequence, 0, next);
     }
   }
 
@@ -480,12 +512,24 @@ export class StructFile<F extends Fields = Fields> {
     return wide === undefined ? Atomics.load(this.#sequence, 0) : Number(BigInt.asIntN(32, Atomics.load(wide, 0)));
   }
 
+  /**
+   * The writer a waiting caller waits for, and whether it runs: the process the sequence
+   * word names while odd, or else the last writer recorded in the header.
+   */
+  #writer(sequence: number): [pid: number, alive: boolean] {
+    const pid = (sequence & 1) !== 0 ? sequence >>> 1 : this.#writerPid[0] >>> 0;
+    // The header's start time is that process's only if the header names it: a new writer
+    // records itself just after taking the sequence, and until then its pid alone decides.
+    const start = this.#writerPid[0] >>> 0 === pid ? this.#writerStart[0] : 0n;
+    return [pid, isAlive(pid, start)];
+  }
+
   /** Throws a {@linkcode StaleWriterError} once the caller has waited `timeout` since `started`. */
   #giveUpIfLate(started: number): void {
     const waited = performance.now() - started;
     if (waited >= this.#timeout) {
-      const pid = this.#writerPid[0];
-      throw new StaleWriterError(this.path, pid, isAlive(pid, this.#writerStart[0]), Math.round(waited));
+      const [pid, alive] = this.#writer(this.#load());
+      throw new StaleWriterError(this.path, pid, alive, Math.round(waited));
     }
   }
 
@@ -503,13 +547,19 @@ export class StructFile<F extends Fields = Fields> {
       if (now !== seen) return now;
       // Most updates take well under a microsecond: spin a little before the syscalls.
       if (spins < 2000) continue;
-      const pid = this.#writerPid[0];
-      const alive = isAlive(pid, this.#writerStart[0]);
-      // Re-read: the pid is written just after the sequence turns odd.
+      const [pid, alive] = this.#writer(seen);
+      // Re-read: a start time read from the header belongs to the holder of `seen` only
+      // if the sequence still holds it.
       if (this.#load() !== seen) continue;
       if (!alive) {
         if (!takeOver) throw new StaleWriterError(this.path, pid, false);
-        Atomics.compareExchange(this.#sequence, 0, seen, (seen + 1) | 0);
+        // Finish the dead writer's update for it: on to the even value after the one it
+        // started from.
+        const lastEven = this.#sequence[1];
+        const next = ((lastEven & ~1) + 2) | 0;
+        if (Atomics.compareExchange(this.#sequence, 0, seen, next) === seen) {
+          Atomics.compareExchange(this.#sequence, 1, lastEven, next);
+        }
         return this.#load();
       }
       this.#giveUpIfLate(started);

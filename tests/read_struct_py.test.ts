@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import process from "node:process";
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -61,16 +62,18 @@ test("examples/read_struct.py refuses what the format says to refuse, with its e
   using tmp = tempDir();
   const path = tmp.path("a.mms");
   StructFile.create(path, struct({ a: u32, b: u32 })).close();
-  const status = (file: string) => spawnSync("python3", [script, file], { encoding: "utf8" }).status;
+  const read = (file: string) => spawnSync("python3", [script, file], { encoding: "utf8" });
+  const status = (file: string) => read(file).status;
   assert.equal(status(tmp.path("missing")), 3);
   const bytes = new Uint8Array(readFileSync(path));
-  const write = (change: (dv: DataView, b: Uint8Array) => void) => {
+  const change = (edit: (dv: DataView, b: Uint8Array) => void) => {
     const copy = bytes.slice();
-    change(new DataView(copy.buffer), copy);
+    edit(new DataView(copy.buffer), copy);
     const bad = tmp.path("bad.mms");
     writeFileSync(bad, copy);
-    return status(bad);
+    return read(bad);
   };
+  const write = (edit: (dv: DataView, b: Uint8Array) => void) => change(edit).status;
   assert.equal(write((_, b) => b[0] = 0), 4);
   assert.equal(write((dv) => dv.setBigUint64(OFFSET.dataOffset, 2n ** 62n, true)), 4);
   assert.equal(write((_, b) => b[140] ^= 1), 4);
@@ -85,13 +88,17 @@ test("examples/read_struct.py refuses what the format says to refuse, with its e
     }),
     4,
   );
-  // Odd sequence, writer pid that does not exist: a dead writer.
-  assert.equal(
-    write((dv) => {
-      dv.setUint32(OFFSET.sequence, 7, true);
-      dv.setUint32(OFFSET.writerPid, 0x3ffffffe, true);
-    }),
-    5,
-  );
+  // The odd sequence names the writer inside the update, whatever the header's last writer
+  // (here this live process) says: a pid that does not exist is a dead writer, at once.
+  const dead = change((dv) => dv.setUint32(OFFSET.sequence, (0x3ffffffe << 1) | 1, true));
+  assert.equal(dead.status, 5);
+  assert.match(dead.stderr, /1073741822 died/);
+  // And a live one (this process), though the header names a dead pid, is waited for.
+  const stuck = change((dv) => {
+    dv.setUint32(OFFSET.sequence, (process.pid << 1) | 1, true);
+    dv.setUint32(OFFSET.writerPid, 0x3ffffffe, true);
+  });
+  assert.equal(stuck.status, 5);
+  assert.match(stuck.stderr, /stuck/);
   assert.equal(status(path), 0);
 });

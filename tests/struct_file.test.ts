@@ -239,7 +239,45 @@ describe("StructFile", () => {
       });
     }
     assert.deepEqual(reader.snapshot(), { a: 7, b: 14n, s: "7", arr: [7, 7, 7, 7] });
-    assert.equal(reader.version % 2, 0);
+    // The dead writer's update counts as done (0 to 2), the new writer's as the next.
+    assert.equal(reader.version, 4);
+  });
+
+  test("the sequence, not the header, names the writer inside an update", () => {
+    using tmp = tempDir();
+    const path = tmp.path("pair.mms");
+    StructFile.create(path, Pair).close();
+    const deadPid = 0x3ffffffe;
+    const setHolder = (holder: number, recorded: number) => {
+      using raw = MappedFile.open(path, { write: true });
+      const words = new Int32Array(raw.buffer, OFFSET.sequence, 4);
+      words[0] = (holder << 1) | 1;
+      words[1] = 10; // lastEven: the update under way started at version 10
+      words[2] = recorded;
+    };
+    // A new writer that took the sequence but has not yet recorded itself in the header
+    // (the header still names an earlier writer, long gone): alive, so waited for.
+    setHolder(process.pid, deadPid);
+    using reader = StructFile.open(path, { timeout: 100 });
+    assert.equal(reader.version, 11);
+    assert.throws(
+      () => reader.snapshot(),
+      (error: unknown) => error instanceof StaleWriterError && error.alive === true && error.pid === process.pid,
+    );
+    using other = StructFile.open(path, { write: true, timeout: 100, type: Pair });
+    assert.throws(() => other.update(() => {}), StaleWriterError, "no takeover from a live writer");
+    // The other way round: the header names a live process, the sequence a dead one.
+    setHolder(deadPid, process.pid);
+    using patient = StructFile.open(path, { timeout: 20_000 });
+    const started = performance.now();
+    assert.throws(
+      () => patient.snapshot(),
+      (error: unknown) => error instanceof StaleWriterError && error.alive === false && error.pid === deadPid,
+    );
+    assert.ok(performance.now() - started < 10_000, "gave up before the timeout");
+    other.update((v) => v.a = 5);
+    assert.equal(reader.version, 14, "the dead writer's update ends at 12, this one at 14");
+    assert.equal(reader.snapshot().a, 5);
   });
 
   test("a writer alive but stuck inside update(): snapshot() gives up after the timeout", async () => {
