@@ -17,20 +17,6 @@ import { isAlive, ownStartTime, PID } from "./_process.ts";
 /** The odd sequence value that names this process as the writer inside an update. */
 const HOLDING = (PID << 1) | 1;
 
-/** This process's start time, whole and as the two 32-bit halves the header stores. */
-interface OwnStart {
-  start: bigint;
-  low: number;
-  high: number;
-}
-
-/** Read on first update, not at import: it reads `/proc`, which Deno may not allow. */
-let ownStart: OwnStart | undefined;
-
-function ownStartHalves(): OwnStart {
-  const start = ownStartTime();
-  return ownStart = { start, low: Number(start & 0xffffffffn), high: Number(start >> 32n) };
-}
 import { firstDifference, fromSchemaText, toSchema } from "./_schema.ts";
 import { FormatError } from "./format_error.ts";
 import { StaleWriterError } from "./stale_writer_error.ts";
@@ -158,8 +144,10 @@ export class StructFile<F extends Fields = Fields> {
   readonly #sequence64: BigInt64Array | undefined;
   readonly #writerPid: Int32Array;
   readonly #writerStart: BigUint64Array;
-  /** `writerStart` as two 32-bit halves: comparing them allocates no BigInt. */
-  readonly #writerStartHalves: Uint32Array;
+  /** The low half of `writerStart`: comparing it allocates no BigInt. */
+  readonly #writerStartLow: Uint32Array;
+  /** The low half of this process's start time, for a writable file. */
+  readonly #ownStartLow: number;
   readonly #timeout: number;
   #updating = false;
 
@@ -178,7 +166,9 @@ export class StructFile<F extends Fields = Fields> {
       : undefined;
     this.#writerPid = new Int32Array(file.buffer, OFFSET.writerPid, 1);
     this.#writerStart = new BigUint64Array(file.buffer, OFFSET.writerStart, 1);
-    this.#writerStartHalves = new Uint32Array(file.buffer, OFFSET.writerStart, 2);
+    this.#writerStartLow = new Uint32Array(file.buffer, OFFSET.writerStart, 1);
+    // Read here, not at import: it reads /proc, which a reader may have no permission for.
+    this.#ownStartLow = file.writable ? Number(ownStartTime() & 0xffffffffn) : 0;
   }
 
   /**
@@ -434,13 +424,13 @@ export class StructFile<F extends Fields = Fields> {
         s = this.#load();
       }
     }
-    const start = this.#writerStartHalves;
-    const own = ownStart ?? ownStartHalves();
-    if (this.#writerPid[0] !== PID || start[0] !== own.low || start[1] !== own.high) {
+    // (Start times of two processes with one pid differ in their low halves: they are
+    // clock ticks since boot.)
+    if (this.#writerPid[0] !== PID || this.#writerStartLow[0] !== this.#ownStartLow) {
       // Record this process's start time, which tells it from a later process with its pid.
       // Clearing the pid first keeps a reader from pairing this pid with another's start.
       Atomics.store(this.#writerPid, 0, 0);
-      this.#writerStart[0] = own.start;
+      this.#writerStart[0] = ownStartTime();
       Atomics.store(this.#writerPid, 0, PID);
     }
     this.#updating = true;
