@@ -69,23 +69,44 @@ export function start(on: Runtime, script: string, args: readonly string[] = [])
   return spawn(file, argv, { stdio: ["pipe", "pipe", "pipe"] });
 }
 
+/**
+ * Reads a child's output line by line: each `next()` resolves with the next line it
+ * prints, or rejects if it exits first. Attach it before the child can print.
+ */
+export function lines(child: ReturnType<typeof spawn>): { next(): Promise<string> } {
+  let out = "";
+  let err = "";
+  let exited = false;
+  let waiting: (() => void) | undefined;
+  child.stderr!.on("data", (chunk) => err += chunk);
+  child.stdout!.on("data", (chunk) => {
+    out += chunk;
+    waiting?.();
+  });
+  child.once("exit", () => {
+    exited = true;
+    waiting?.();
+  });
+  return {
+    async next() {
+      for (;;) {
+        const newline = out.indexOf("\n");
+        if (newline >= 0) {
+          const line = out.slice(0, newline);
+          out = out.slice(newline + 1);
+          return line;
+        }
+        if (exited) throw new Error(`child exited with ${child.exitCode} before printing a line: ${err}`);
+        await new Promise<void>((resolve) => waiting = resolve);
+        waiting = undefined;
+      }
+    },
+  };
+}
+
 /** Resolves with the first line the child prints, or rejects if it exits first. */
 export function firstLine(child: ReturnType<typeof spawn>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    child.stderr!.on("data", (chunk) => err += chunk);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const newline = out.indexOf("\n");
-      if (newline >= 0) {
-        child.stdout!.off("data", onData);
-        resolve(out.slice(0, newline));
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`child exited with ${code} before printing: ${err}`)));
-  });
+  return lines(child).next();
 }
 
 /** Resolves with everything the child prints and its exit status. */
