@@ -154,7 +154,7 @@ def read(path, timeout=1.0):
             raise FormatError("bad magic")
         if mark != 0x0102:
             raise FormatError("foreign byte order")
-        if version != 1:
+        if version != 2:
             raise FormatError("unknown format version %d" % version)
         if any(v > size for v in (schema_offset, schema_length, data_offset, data_length)):
             raise FormatError("an offset or length is past the end of the file")
@@ -181,6 +181,7 @@ def read(path, timeout=1.0):
         # The sequence lock: a 4-byte aligned read of the sequence word is atomic on
         # x86_64 and aarch64; memoryview.cast reads it with one load.
         sequence = memoryview(mm)[48:52].cast("I")
+        writer_pid_word = memoryview(mm)[56:60].cast("I")
         deadline = time.monotonic() + timeout
         try:
             while True:
@@ -191,16 +192,20 @@ def read(path, timeout=1.0):
                         return schema, before, decode(schema, data, 0)
                 else:
                     # An odd sequence names the process inside the update: (pid << 1) | 1.
-                    # The header's start time is that process's only if the header names it.
+                    # The header's start time is that process's only if the header names
+                    # it before and after the start time is read.
                     pid = before >> 1
-                    last_pid, start = struct.unpack_from("=I4xQ", mm, 56)
-                    if not alive(pid, start if last_pid == pid else 0) and sequence[0] == before:
+                    recorded = writer_pid_word[0]
+                    start = struct.unpack_from("=Q", mm, 64)[0]
+                    known = recorded == pid and writer_pid_word[0] == pid
+                    if not alive(pid, start if known else 0) and sequence[0] == before:
                         raise StaleWriter("writer process %d died inside an update" % pid)
                 if time.monotonic() > deadline:
                     raise StaleWriter("no consistent copy within %.1f s: the writer is stuck" % timeout)
                 time.sleep(0.0005)
         finally:
             sequence.release()
+            writer_pid_word.release()
 
 
 def main(argv):

@@ -322,6 +322,38 @@ function readValue(type: FieldType, arrays: Arrays, start: number, guarantee: nu
   }
 }
 
+/**
+ * Copies a value of `type` at `start` without generated code: slower per copy than a
+ * generated reader, but with nothing to compile first. For the first few copies of a
+ * layout, which a short-lived reader (a monitoring plugin run once per poll) never gets past.
+ * Gives the same value as the generated readers: plain objects, arrays, bigints for 64-bit
+ * integers.
+ */
+export function readInterpreted(type: FieldType, arrays: Arrays, start: number): unknown {
+  switch (type.kind) {
+    case "scalar":
+      return scalarGet(type, arrays.dv, start);
+    case "utf8":
+      return utf8Get(arrays.u8, start, type.size);
+    case "bytes":
+      return arrays.u8.slice(start, start + type.size);
+    case "array": {
+      const values = new Array(type.length);
+      for (let i = 0; i < type.length; i++) {
+        values[i] = readInterpreted(type.element, arrays, start + i * type.element.size);
+      }
+      return values;
+    }
+    case "struct":
+    case "union": {
+      // Field names are C identifiers and never "__proto__" (refused when declared).
+      const value: Record<string, unknown> = {};
+      for (const field of type.fields) value[field.name] = readInterpreted(field.type, arrays, start + field.offset);
+      return value;
+    }
+  }
+}
+
 let nextId = 0;
 const classCache = new WeakMap<CompositeType, Map<string, ViewClass>>();
 
@@ -348,6 +380,11 @@ export function classFor(type: CompositeType, guarantee: number, readOnly: boole
  */
 export function readerFor(type: CompositeType, guarantee: number): ViewClass {
   return classFor(type, guarantee, true, true);
+}
+
+/** The reader class {@linkcode readerFor} would return, if it was already generated. */
+export function cachedReaderFor(type: CompositeType, guarantee: number): ViewClass | undefined {
+  return classCache.get(type)?.get(`${guarantee}:true:true`);
 }
 
 function generate(type: CompositeType, guarantee: number, readOnly: boolean, readerOnly: boolean): ViewClass {

@@ -10,10 +10,10 @@ import { FormatError } from "./format_error.ts";
 /** `"MMSTRUCT"` in ASCII. */
 export const MAGIC: Uint8Array = new TextEncoder().encode("MMSTRUCT");
 /** The format version this library writes and reads. */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 /** Written as a native u16: reads as 0x0102 in the writer's byte order. */
 export const BYTE_ORDER_MARK = 0x0102;
-/** Length of the version 1 header. */
+/** Length of the version 2 header. */
 export const HEADER_LENGTH = 128;
 /** The largest header a reader accepts (later versions may grow it). */
 export const MAX_HEADER_LENGTH = 4096;
@@ -72,7 +72,7 @@ export function fnv1a64(bytes: Uint8Array): bigint {
   return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
-/** Writes a version 1 header into `buffer` (the sequence and lastEven start at 0). */
+/** Writes a version 2 header into `buffer` (the sequence and lastEven start at 0). */
 export function writeHeader(
   buffer: ArrayBuffer,
   fields: Omit<Header, "headerLength" | "schemaOffset">,

@@ -39,10 +39,13 @@ export class StaleWriterError extends Error {
    * @param pid The writer's process id.
    * @param alive Whether the writer is still running.
    * @param waitedMs How long the reader waited, for the message.
+   * @param message A message to use instead of the one made from the other arguments.
    */
-  constructor(path: string, pid: number, alive: boolean, waitedMs?: number) {
+  constructor(path: string, pid: number, alive: boolean, waitedMs?: number, message?: string) {
     super(
-      alive
+      message !== undefined
+        ? message
+        : alive
         ? `Cannot snapshot ${JSON.stringify(path)}: writer process ${pid} is alive but has not finished its update in ${
           waitedMs ?? 0
         } ms (stopped or stuck)`

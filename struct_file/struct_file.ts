@@ -6,13 +6,16 @@
  */
 
 import { ATOMIC_LOAD_MAY_WRITE } from "../ffi/runtime.ts";
-import { arraysFor, readerFor, type View } from "../layout/_codegen.ts";
+import { type Arrays, arraysFor, cachedReaderFor, readerFor, readInterpreted, type View } from "../layout/_codegen.ts";
 import type { Fields, StructInput, StructType, StructValue, StructView } from "../layout/struct.ts";
 import { libc } from "../ffi/libc.ts";
 import { createMappedFile, type MappedFile, openMappedFile, type SyncOptions } from "../mapped_file.ts";
 import { MmapError } from "../mmap_error.ts";
 import { DATA_ALIGN, fnv1a64, HEADER_LENGTH, MAX_SCHEMA_LENGTH, OFFSET, readHeader, writeHeader } from "./_format.ts";
 import { isAlive, ownStartTime, PID } from "./_process.ts";
+
+/** Copies a file makes before it generates a reader for its layout. */
+const COMPILE_AFTER = 16;
 
 /** The odd sequence value that names this process as the writer inside an update. */
 const HOLDING = (PID << 1) | 1;
@@ -137,17 +140,23 @@ export class StructFile<F extends Fields = Fields> {
   /** Made on first use: generating a layout's accessors costs more than the rest of `open`. */
   #view: StructView<F> | undefined;
   readonly #dataOffset: number;
-  readonly #reader: View;
+  readonly #arrays: Arrays;
+  /** Generated on the `COMPILE_AFTER`th snapshot: until then snapshots copy without it. */
+  #reader: View | undefined;
+  #snapshots = 0;
   /** The sequence word and the `lastEven` word after it. */
   readonly #sequence: Int32Array;
   /** The same two words, for 64-bit loads on read-only maps under Bun. */
   readonly #sequence64: BigInt64Array | undefined;
   readonly #writerPid: Int32Array;
+  /** `writerPid` and the reserved word after it, for 64-bit loads on read-only maps under Bun. */
+  readonly #writerPid64: BigInt64Array | undefined;
   readonly #writerStart: BigUint64Array;
-  /** The low half of `writerStart`: comparing it allocates no BigInt. */
-  readonly #writerStartLow: Uint32Array;
-  /** The low half of this process's start time, for a writable file. */
+  /** `writerStart` as two 32-bit halves: comparing them allocates no BigInt. */
+  readonly #writerStartHalves: Uint32Array;
+  /** This process's start time in two halves, for a writable file. */
   readonly #ownStartLow: number;
+  readonly #ownStartHigh: number;
   readonly #timeout: number;
   #updating = false;
 
@@ -158,17 +167,33 @@ export class StructFile<F extends Fields = Fields> {
     // In bounds: readHeader (or create) checked dataOffset + type.size <= file size, and
     // the header fields below lie in its first 128 bytes.
     this.#dataOffset = dataOffset;
-    // Snapshots copy through a reader: a generated class with no field accessors.
-    this.#reader = new (readerFor(type, type.align))(arraysFor(file.buffer), dataOffset);
+    this.#arrays = arraysFor(file.buffer);
+    const Reader = cachedReaderFor(type, type.align); // a layout this process has read before
+    if (Reader !== undefined) this.#reader = new Reader(this.#arrays, dataOffset);
     this.#sequence = new Int32Array(file.buffer, OFFSET.sequence, 2);
     this.#sequence64 = ATOMIC_LOAD_MAY_WRITE && !file.writable
       ? new BigInt64Array(file.buffer, OFFSET.sequence, 1)
       : undefined;
     this.#writerPid = new Int32Array(file.buffer, OFFSET.writerPid, 1);
+    this.#writerPid64 = this.#sequence64 && new BigInt64Array(file.buffer, OFFSET.writerPid, 1);
     this.#writerStart = new BigUint64Array(file.buffer, OFFSET.writerStart, 1);
-    this.#writerStartLow = new Uint32Array(file.buffer, OFFSET.writerStart, 1);
+    this.#writerStartHalves = new Uint32Array(file.buffer, OFFSET.writerStart, 2);
     // Read here, not at import: it reads /proc, which a reader may have no permission for.
-    this.#ownStartLow = file.writable ? Number(ownStartTime() & 0xffffffffn) : 0;
+    const own = file.writable ? ownStartTime() : 0n;
+    this.#ownStartLow = Number(own & 0xffffffffn);
+    this.#ownStartHigh = Number(own >> 32n);
+    if (file.writable && this.#writerPid[0] === PID && !this.#recordsThisProcess()) {
+      // The header names an earlier process that had this pid (it is gone: a pid belongs to
+      // one running process). Forget it now: between taking the sequence and recording
+      // itself, this process must not be paired with that one's start time, and judged dead.
+      Atomics.store(this.#writerPid, 0, 0);
+    }
+  }
+
+  /** Whether the header's start time is this process's. */
+  #recordsThisProcess(): boolean {
+    const start = this.#writerStartHalves;
+    return start[0] === this.#ownStartLow && start[1] === this.#ownStartHigh;
   }
 
   /**
@@ -353,8 +378,15 @@ export class StructFile<F extends Fields = Fields> {
     if (this.#file.closed) {
       throw new TypeError(`Cannot read the version of ${JSON.stringify(this.path)}: the file is closed`);
     }
-    const s = this.#load();
-    // While an update is under way the word names its writer: report the update's number.
+    // While an update is under way the word names its writer: report the update's number,
+    // the even value it started from plus one, as read while the same update is under way.
+    let s = this.#load();
+    for (let tries = 0; (s & 1) !== 0 && tries < 8; tries++) {
+      const started = this.#sequence[1] | 1;
+      const again = this.#load();
+      if (again === s) return started >>> 0;
+      s = again;
+    }
     return ((s & 1) === 0 ? s : this.#sequence[1] | 1) >>> 0;
   }
 
@@ -424,9 +456,9 @@ export class StructFile<F extends Fields = Fields> {
         s = this.#load();
       }
     }
-    // (Start times of two processes with one pid differ in their low halves: they are
-    // clock ticks since boot.)
-    if (this.#writerPid[0] !== PID || this.#writerStartLow[0] !== this.#ownStartLow) {
+    // Where this update started from, for a writer that takes over if this process dies.
+    sequence[1] = s;
+    if (this.#writerPid[0] !== PID || !this.#recordsThisProcess()) {
       // Record this process's start time, which tells it from a later process with its pid.
       // Clearing the pid first keeps a reader from pairing this pid with another's start.
       Atomics.store(this.#writerPid, 0, 0);
@@ -439,9 +471,25 @@ export class StructFile<F extends Fields = Fields> {
     } finally {
       this.#updating = false;
       const next = (s + 2) | 0;
-      sequence[1] = next; // lastEven first: a writer taking over from a dead one continues from it
-      Atomics.store(sequence, 0, next);
+      sequence[1] = next;
+      // A compare-and-swap, not a store: should another writer have taken the file over
+      // (judging this process dead), its update must not be marked finished by this one.
+      if (Atomics.compareExchange(sequence, 0, HOLDING, next) !== HOLDING) this.#lostUpdate();
     }
+  }
+
+  /** Throws: another writer took the write section over while this process was in it. */
+  #lostUpdate(): never {
+    const now = this.#load();
+    const pid = (now & 1) !== 0 ? now >>> 1 : this.#loadWriterPid() >>> 0;
+    throw new StaleWriterError(
+      this.path,
+      pid,
+      true,
+      undefined,
+      `Cannot finish the update of ${JSON.stringify(this.path)}: another writer (process ${pid}) took the file ` +
+        `over during it, judging this process dead; the data may mix both updates`,
+    );
   }
 
   /**
@@ -479,12 +527,12 @@ export class StructFile<F extends Fields = Fields> {
    */
   snapshotWithVersion(): [StructValue<F>, number] {
     if (this.#file.closed) throw new TypeError(`Cannot snapshot ${JSON.stringify(this.path)}: the file is closed`);
-    const reader = this.#reader;
     let started = 0;
     for (let attempt = 0;; attempt++) {
       const before = this.#load();
       if ((before & 1) === 0) {
-        const value = reader.$read();
+        const reader = this.#reader;
+        const value = reader !== undefined ? reader.$read() : this.#copyInterpreted();
         if (this.#load() === before) return [value as StructValue<F>, before >>> 0];
       }
       if (attempt < 64) continue; // contended: spin briefly first
@@ -492,6 +540,18 @@ export class StructFile<F extends Fields = Fields> {
       if ((before & 1) !== 0) this.#waitForWriter(before, false, started);
       else this.#giveUpIfLate(started); // updates keep coming faster than a copy can be taken
     }
+  }
+
+  /**
+   * A copy of the data made without generated code, for the first copies a file makes:
+   * generating and compiling a layout's reader costs more than opening the file, which a
+   * reader that opens, copies once and exits (a monitoring plugin) need never pay.
+   */
+  #copyInterpreted(): unknown {
+    if (++this.#snapshots >= COMPILE_AFTER) {
+      this.#reader = new (readerFor(this.#type, this.#type.align))(this.#arrays, this.#dataOffset);
+    }
+    return readInterpreted(this.#type, this.#arrays, this.#dataOffset);
   }
 
   /** `Atomics.load` of the sequence word, as a signed 32-bit value. */
@@ -502,23 +562,33 @@ export class StructFile<F extends Fields = Fields> {
     return wide === undefined ? Atomics.load(this.#sequence, 0) : Number(BigInt.asIntN(32, Atomics.load(wide, 0)));
   }
 
+  /** `Atomics.load` of the header's `writerPid`. */
+  #loadWriterPid(): number {
+    const wide = this.#writerPid64;
+    return wide === undefined ? Atomics.load(this.#writerPid, 0) : Number(BigInt.asIntN(32, Atomics.load(wide, 0)));
+  }
+
   /**
-   * The writer a waiting caller waits for, and whether it runs: the process the sequence
-   * word names while odd, or else the last writer recorded in the header.
+   * The writer inside the update that `sequence` (odd) names, and whether it runs. The
+   * header's start time is that process's only if the header names it, before and after
+   * the start time is read: a new writer records itself just after taking the sequence,
+   * and until then its pid alone decides.
    */
-  #writer(sequence: number): [pid: number, alive: boolean] {
-    const pid = (sequence & 1) !== 0 ? sequence >>> 1 : this.#writerPid[0] >>> 0;
-    // The header's start time is that process's only if the header names it: a new writer
-    // records itself just after taking the sequence, and until then its pid alone decides.
-    const start = this.#writerPid[0] >>> 0 === pid ? this.#writerStart[0] : 0n;
-    return [pid, isAlive(pid, start)];
+  #holder(sequence: number): [pid: number, alive: boolean] {
+    const pid = sequence >>> 1;
+    const recorded = this.#loadWriterPid() >>> 0;
+    const start = this.#writerStart[0];
+    const known = recorded === pid && this.#loadWriterPid() >>> 0 === pid;
+    return [pid, isAlive(pid, known ? start : 0n)];
   }
 
   /** Throws a {@linkcode StaleWriterError} once the caller has waited `timeout` since `started`. */
   #giveUpIfLate(started: number): void {
     const waited = performance.now() - started;
     if (waited >= this.#timeout) {
-      const [pid, alive] = this.#writer(this.#load());
+      const now = this.#load();
+      // Even: updates keep coming faster than a copy can be taken; their writer runs.
+      const [pid, alive] = (now & 1) !== 0 ? this.#holder(now) : [this.#loadWriterPid() >>> 0, true];
       throw new StaleWriterError(this.path, pid, alive, Math.round(waited));
     }
   }
@@ -537,18 +607,20 @@ export class StructFile<F extends Fields = Fields> {
       if (now !== seen) return now;
       // Most updates take well under a microsecond: spin a little before the syscalls.
       if (spins < 2000) continue;
-      const [pid, alive] = this.#writer(seen);
+      const [pid, alive] = this.#holder(seen);
       // Re-read: a start time read from the header belongs to the holder of `seen` only
       // if the sequence still holds it.
       if (this.#load() !== seen) continue;
       if (!alive) {
         if (!takeOver) throw new StaleWriterError(this.path, pid, false);
         // Finish the dead writer's update for it: on to the even value after the one it
-        // started from.
+        // started from. lastEven moves first, so that it never lags the sequence: were this
+        // process to stop between the two, the next writer to take over would still move
+        // the sequence on to a value no reader has seen.
         const lastEven = this.#sequence[1];
         const next = ((lastEven & ~1) + 2) | 0;
-        if (Atomics.compareExchange(this.#sequence, 0, seen, next) === seen) {
-          Atomics.compareExchange(this.#sequence, 1, lastEven, next);
+        if (Atomics.compareExchange(this.#sequence, 1, lastEven, next) === lastEven) {
+          Atomics.compareExchange(this.#sequence, 0, seen, next);
         }
         return this.#load();
       }

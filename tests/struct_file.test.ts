@@ -21,11 +21,13 @@ import {
   watch,
 } from "../mod.ts";
 import { fnv1a64, OFFSET } from "../struct_file/_format.ts";
+import { arraysFor, readInterpreted } from "../layout/_codegen.ts";
+import { LAYOUTS } from "./fixtures/layouts.ts";
 import { Pair } from "./fixtures/pair.ts";
 import { rewriteSchema } from "./_struct_files.ts";
 import { finish, run, runtime, start, tempDir } from "./_helpers.ts";
 
-const Stats = struct({
+const STATS_FIELDS = {
   requests: u64,
   errors: u32,
   load: f64,
@@ -34,7 +36,8 @@ const Stats = struct({
   point: struct({ x: i16be, y: u16 }),
   hist: array(u32, 3),
   either: union({ n: u32, c: u8 }),
-});
+};
+const Stats = struct(STATS_FIELDS);
 
 function waitUntil(condition: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
@@ -89,7 +92,7 @@ describe("StructFile", () => {
     const bytes = readFileSync(path);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     assert.equal(bytes.subarray(0, 8).toString("latin1"), "MMSTRUCT");
-    assert.equal(dv.getUint16(8, true), 1);
+    assert.equal(dv.getUint16(8, true), 2);
     assert.equal(dv.getUint16(10, true), 0x0102);
     assert.equal(dv.getUint32(12, true), 128);
     assert.equal(dv.getBigUint64(16, true), 128n);
@@ -174,6 +177,35 @@ describe("StructFile", () => {
     assert.throws(() => StructFile.create(path, Pair, { initial: { s: "much too long for it" } }), RangeError);
     assert.throws(() => StructFile.open(path), { name: "MmapError", code: "ENOENT" });
     assert.throws(() => StructFile.create(path, u32 as never), TypeError);
+  });
+
+  test("snapshot() copies every layout exactly, before and after it generates a reader", () => {
+    // The first copies a file makes are interpreted, later ones use generated code: both
+    // must give what type.read() gives, for every kind of field, from any bytes.
+    for (const [name, type] of LAYOUTS) {
+      const bytes = new Uint8Array(type.size);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 151 + name.length * 17) & 0xff;
+      assert.deepEqual(readInterpreted(type, arraysFor(bytes.buffer), 0), type.read(bytes.buffer), name);
+    }
+    using tmp = tempDir();
+    const path = tmp.path("stats.mms");
+    // A field name no other test uses: the layout is new to this process.
+    const Fresh = struct({ ...STATS_FIELDS, fresh_9f3: u8 });
+    using writer = StructFile.create(path, Fresh);
+    using reader = StructFile.open(path, { type: Fresh });
+    // Copies of the file with buffers of their own (a Node Buffer may share a larger pool).
+    const contents = () => new Uint8Array(readFileSync(path));
+    const dataOffset = Number(new DataView(contents().buffer).getBigUint64(OFFSET.dataOffset, true));
+    for (let i = 0; i < 40; i++) {
+      writer.update((v) => {
+        v.requests = BigInt(i) << 40n;
+        v.name = `n${i}é`;
+        v.hist.set([i, i + 1, 0xffffffff - i]);
+        v.point.x = -i;
+        v.fresh_9f3 = i;
+      });
+      assert.deepEqual(reader.snapshot(), Fresh.read(contents().buffer, dataOffset), `snapshot ${i}`);
+    }
   });
 
   test("StructFile.open() of a file made by another runtime rebuilds its layout", () => {
@@ -279,6 +311,48 @@ describe("StructFile", () => {
     other.update((v) => v.a = 5);
     assert.equal(reader.version, 14, "the dead writer's update ends at 12, this one at 14");
     assert.equal(reader.snapshot().a, 5);
+  });
+
+  test("a writer with the pid of an earlier writer of the file is not paired with that one's start time", () => {
+    using tmp = tempDir();
+    const path = tmp.path("pair.mms");
+    StructFile.create(path, Pair).close();
+    const header = (edit: (words: Int32Array, start: BigUint64Array) => void) => {
+      using raw = MappedFile.open(path, { write: true });
+      edit(new Int32Array(raw.buffer, 0, 32), new BigUint64Array(raw.buffer, OFFSET.writerStart, 1));
+    };
+    // An earlier process with this pid wrote the file: the header has this pid, another start time.
+    header((words, start) => {
+      words[OFFSET.writerPid / 4] = process.pid;
+      start[0] = 12345n;
+    });
+    using writer = StructFile.open(path, { write: true, type: Pair });
+    header((words) => assert.equal(words[OFFSET.writerPid / 4], 0, "opening for write forgets the earlier process"));
+    // This process has taken the sequence and not yet recorded itself: it is alive.
+    header((words) => words[OFFSET.sequence / 4] = (process.pid << 1) | 1);
+    using reader = StructFile.open(path, { timeout: 50 });
+    assert.throws(() => reader.snapshot(), (error: unknown) => error instanceof StaleWriterError && error.alive);
+    header((words) => words[OFFSET.sequence / 4] = 0);
+    writer.update((v) => v.a = 1);
+    header((words, start) => {
+      assert.equal(words[OFFSET.writerPid / 4], process.pid);
+      assert.notEqual(start[0], 12345n);
+    });
+  });
+
+  test("update() that another writer took over throws instead of marking the other's update finished", () => {
+    using tmp = tempDir();
+    const path = tmp.path("pair.mms");
+    using file = StructFile.create(path, Pair);
+    using raw = MappedFile.open(path, { write: true });
+    const sequence = new Int32Array(raw.buffer, OFFSET.sequence, 1);
+    const other = (0x3ffffff0 << 1) | 1;
+    assert.throws(
+      () => file.update(() => sequence[0] = other),
+      (error: unknown) =>
+        error instanceof StaleWriterError && error.pid === 0x3ffffff0 && /took the file over/.test(error.message),
+    );
+    assert.equal(sequence[0], other, "the other writer's update is still under way");
   });
 
   test("a writer alive but stuck inside update(): snapshot() gives up after the timeout", async () => {
@@ -423,7 +497,8 @@ describe("StructFile.open() of hostile files", () => {
     assert.equal(reasonFor(validBytes().subarray(0, 100)), "truncated");
     assert.equal(reasonFor(validBytes().subarray(0, validBytes().length - 1)), "truncated");
     assert.equal(reasonFor(withHeader((_, b) => b[0] = 0x6d)), "magic");
-    assert.equal(reasonFor(withHeader((dv) => dv.setUint16(8, 2, true))), "version");
+    assert.equal(reasonFor(withHeader((dv) => dv.setUint16(8, 3, true))), "version");
+    assert.equal(reasonFor(withHeader((dv) => dv.setUint16(8, 1, true))), "version", "version 1 had another seqlock");
     assert.equal(reasonFor(withHeader((dv) => dv.setUint16(10, 0x0102, false))), "byte-order");
     assert.equal(reasonFor(withHeader((dv) => dv.setUint32(12, 64, true))), "header");
     assert.equal(reasonFor(withHeader((dv) => dv.setBigUint64(16, 2n ** 63n, true))), "header");
