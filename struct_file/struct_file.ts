@@ -444,16 +444,20 @@ export class StructFile<F extends Fields = Fields> {
     }
     if (this.#updating) throw new TypeError(`Cannot update ${JSON.stringify(this.path)}: update() calls cannot nest`);
     const sequence = this.#sequence;
-    let s = this.#load();
-    let started = 0;
     // Take the write section: from an even value to the odd value that names this process,
     // atomically, so that a reader who sees the update under way also sees who makes it.
-    while ((s & 1) !== 0 || Atomics.compareExchange(sequence, 0, s, HOLDING) !== s) {
-      if ((s & 1) !== 0) {
+    // The first try expects lastEven, which equals the sequence between updates: a plain
+    // read, where an atomic load would cost as much as a third of the update. A wrong
+    // guess only fails the compare-and-swap, which returns the actual value.
+    let s = sequence[1] & ~1;
+    let started = 0;
+    for (;;) {
+      const found = Atomics.compareExchange(sequence, 0, s, HOLDING);
+      if (found === s) break;
+      s = found;
+      while ((s & 1) !== 0) {
         if (started === 0) started = performance.now();
         s = this.#waitForWriter(s, true, started);
-      } else {
-        s = this.#load();
       }
     }
     // Where this update started from, for a writer that takes over if this process dies.

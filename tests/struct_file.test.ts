@@ -25,7 +25,7 @@ import { arraysFor, readInterpreted } from "../layout/_codegen.ts";
 import { LAYOUTS } from "./fixtures/layouts.ts";
 import { Pair } from "./fixtures/pair.ts";
 import { rewriteSchema } from "./_struct_files.ts";
-import { finish, run, runtime, start, tempDir } from "./_helpers.ts";
+import { finish, lines, run, runtime, start, tempDir } from "./_helpers.ts";
 
 const STATS_FIELDS = {
   requests: u64,
@@ -426,12 +426,30 @@ describe("StructFile", () => {
     using tmp = tempDir();
     const path = tmp.path("pair.mms");
     using file = StructFile.create(path, Pair);
-    const results = await Promise.all(
-      Array.from({ length: 4 }, () => finish(start(runtime, "fixtures/struct_file_child", ["bump", path]))),
+    const children = 3;
+    const each = 50_000;
+    const started = Array.from(
+      { length: children },
+      () => start(runtime, "fixtures/struct_file_child", ["bump", path, `${each}`]),
     );
-    for (const result of results) assert.equal(result.code, 0, result.stderr);
-    file.update((v) => v.a += 1);
-    assert.equal(file.snapshot().a, 5);
+    const outputs = started.map(lines);
+    const results = Promise.all(started.map(finish));
+    for (const output of outputs) assert.equal(await output.next(), "ready");
+    file.update((v) => v.s = "go");
+    // This process takes part too, while the children run.
+    let mine = 0;
+    while (file.snapshot().a < each && mine < each) {
+      file.update((v) => {
+        v.a = v.a + 1;
+        v.b = 2n * BigInt(v.a);
+      });
+      mine++;
+      if (mine % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    for (const result of await results) assert.equal(result.code, 0, result.stderr);
+    const total = children * each + mine;
+    assert.deepEqual([file.snapshot().a, file.snapshot().b], [total, 2n * BigInt(total)]);
+    assert.equal(file.version, 2 * (total + 1), 'one version step per update (and one for "go")');
   });
 });
 
