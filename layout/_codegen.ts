@@ -296,8 +296,11 @@ export function arrayField(
   return arrayView(type, arrays, start, guarantee, readOnly, name);
 }
 
-/** A plain-value copy of any field (for `read()` of aggregates). */
-function readValue(type: FieldType, arrays: Arrays, start: number, guarantee: number): unknown {
+/**
+ * A plain-value copy of any field (for `read()` of aggregates). Nested structs are copied
+ * by their generated reader classes or, with `interpreted`, by walking the layout.
+ */
+function readValue(type: FieldType, arrays: Arrays, start: number, guarantee: number, interpreted = false): unknown {
   switch (type.kind) {
     case "scalar":
       return scalarGet(type, arrays.dv, start);
@@ -305,20 +308,31 @@ function readValue(type: FieldType, arrays: Arrays, start: number, guarantee: nu
       return utf8Get(arrays.u8, start, type.size);
     case "bytes":
       return arrays.u8.slice(start, start + type.size);
-    case "array":
-      return Array.from(
-        { length: type.length },
-        (_, i) =>
-          readValue(
-            type.element,
-            arrays,
-            start + i * type.element.size,
-            commonAlignment(guarantee, i * type.element.size),
-          ),
-      );
+    case "array": {
+      const size = type.element.size;
+      const values = new Array(type.length);
+      for (let i = 0; i < type.length; i++) {
+        values[i] = readValue(
+          type.element,
+          arrays,
+          start + i * size,
+          commonAlignment(guarantee, i * size),
+          interpreted,
+        );
+      }
+      return values;
+    }
     case "struct":
-    case "union":
-      return new (classFor(type, guarantee, true))(arrays, start).$read();
+    case "union": {
+      if (!interpreted) return new (classFor(type, guarantee, true))(arrays, start).$read();
+      // Field names are C identifiers and never "__proto__" (refused when declared).
+      const value: Record<string, unknown> = {};
+      for (const field of type.fields) {
+        const at = start + field.offset;
+        value[field.name] = readValue(field.type, arrays, at, commonAlignment(guarantee, field.offset), true);
+      }
+      return value;
+    }
   }
 }
 
@@ -330,28 +344,7 @@ function readValue(type: FieldType, arrays: Arrays, start: number, guarantee: nu
  * integers.
  */
 export function readInterpreted(type: FieldType, arrays: Arrays, start: number): unknown {
-  switch (type.kind) {
-    case "scalar":
-      return scalarGet(type, arrays.dv, start);
-    case "utf8":
-      return utf8Get(arrays.u8, start, type.size);
-    case "bytes":
-      return arrays.u8.slice(start, start + type.size);
-    case "array": {
-      const values = new Array(type.length);
-      for (let i = 0; i < type.length; i++) {
-        values[i] = readInterpreted(type.element, arrays, start + i * type.element.size);
-      }
-      return values;
-    }
-    case "struct":
-    case "union": {
-      // Field names are C identifiers and never "__proto__" (refused when declared).
-      const value: Record<string, unknown> = {};
-      for (const field of type.fields) value[field.name] = readInterpreted(field.type, arrays, start + field.offset);
-      return value;
-    }
-  }
+  return readValue(type, arrays, start, 1, true);
 }
 
 let nextId = 0;
