@@ -178,8 +178,7 @@ describe("MappedFile", () => {
     const result = JSON.parse(child.stdout);
     assert.equal(result.ok, false);
     assert.equal(result.code, "ENODEV");
-    // Blocking would last until the FIFO got a writer: never. Loading libc on a busy machine may take a while.
-    assert.ok(result.ms < 10_000, `took ${result.ms} ms`);
+    assert.ok(result.ms < 1000, `took ${result.ms} ms`);
   });
 
   test("MappedFile.open() refuses a character device", () => {
