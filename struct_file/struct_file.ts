@@ -561,7 +561,7 @@ export class StructFile<F extends Fields = Fields> {
   /** `Atomics.load` of the sequence word, as a signed 32-bit value. */
   #load(): number {
     const wide = this.#sequence64;
-    // In bounds: the 8 bytes at OFFSET.sequence are the sequence and a reserved word, and
+    // In bounds: the 8 bytes at OFFSET.sequence are the sequence and lastEven, and
     // this platform is little-endian, so the low half is the sequence.
     return wide === undefined ? Atomics.load(this.#sequence, 0) : Number(BigInt.asIntN(32, Atomics.load(wide, 0)));
   }
