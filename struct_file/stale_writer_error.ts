@@ -14,6 +14,11 @@
  * A new writer recovers a file whose writer is dead: its first `update()` completes the
  * sequence.
  *
+ * `update()` throws it too: when another writer holds the file for longer than the timeout,
+ * and when another writer took the file over during this update (it judged this process
+ * dead, which should not happen between processes of one pid namespace), in which case the
+ * data may mix both updates.
+ *
  * @example Handle a dead writer
  * ```ts
  * import { StaleWriterError } from "@mmstruct/mmstruct";

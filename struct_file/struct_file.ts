@@ -414,7 +414,8 @@ export class StructFile<F extends Fields = Fields> {
    *
    * @param fn Changes fields through the view. It must not call `update` itself.
    * @throws {TypeError} If the file is read-only or closed, or `update` is nested.
-   * @throws {StaleWriterError} If another live writer holds the file for longer than the timeout.
+   * @throws {StaleWriterError} If another live writer holds the file for longer than the timeout, or took
+   * the file over during this update (judging this process dead).
    *
    * @example Keep two fields consistent
    * ```ts
