@@ -47,20 +47,27 @@ export class StaleWriterError extends Error {
    * @param message A message to use instead of the one made from the other arguments.
    */
   constructor(path: string, pid: number, alive: boolean, waitedMs?: number, message?: string) {
-    super(
-      message !== undefined
-        ? message
-        : alive
-        ? `Cannot snapshot ${JSON.stringify(path)}: writer process ${pid} is alive but has not finished its update in ${
-          waitedMs ?? 0
-        } ms (stopped or stuck)`
-        : `Cannot snapshot ${
-          JSON.stringify(path)
-        }: writer process ${pid} died inside an update, the data may be half-written`,
-    );
+    super(message ?? staleWriterMessage("snapshot", path, pid, alive, waitedMs));
     this.name = "StaleWriterError";
     this.path = path;
     this.pid = pid;
     this.alive = alive;
   }
+}
+
+/** The message of a {@linkcode StaleWriterError} for what could not be done. Internal. */
+export function staleWriterMessage(
+  action: "snapshot" | "update",
+  path: string,
+  pid: number,
+  alive: boolean,
+  waitedMs?: number,
+): string {
+  return alive
+    ? `Cannot ${action} ${JSON.stringify(path)}: writer process ${pid} is alive but has not finished its update in ${
+      waitedMs ?? 0
+    } ms (stopped or stuck)`
+    : `Cannot ${action} ${
+      JSON.stringify(path)
+    }: writer process ${pid} died inside an update, the data may be half-written`;
 }

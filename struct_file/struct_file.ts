@@ -22,7 +22,7 @@ const HOLDING = (PID << 1) | 1;
 
 import { firstDifference, fromSchemaText, toSchema } from "./_schema.ts";
 import { FormatError } from "./format_error.ts";
-import { StaleWriterError } from "./stale_writer_error.ts";
+import { StaleWriterError, staleWriterMessage } from "./stale_writer_error.ts";
 
 /** Options for {@linkcode StructFile.create}. */
 export interface StructFileCreateOptions<F extends Fields> {
@@ -182,12 +182,19 @@ export class StructFile<F extends Fields = Fields> {
     const own = file.writable ? ownStartTime() : 0n;
     this.#ownStartLow = Number(own & 0xffffffffn);
     this.#ownStartHigh = Number(own >> 32n);
-    if (file.writable && this.#writerPid[0] === PID && !this.#recordsThisProcess()) {
-      // The header names an earlier process that had this pid (it is gone: a pid belongs to
-      // one running process). Forget it now: between taking the sequence and recording
-      // itself, this process must not be paired with that one's start time, and judged dead.
-      Atomics.store(this.#writerPid, 0, 0);
-    }
+    // An earlier process with this pid is forgotten now, unless it died inside an update:
+    // then the header is the evidence that the sequence's holder is dead, and the first
+    // update forgets it once it has taken over.
+    if (file.writable && this.#load() !== HOLDING) this.#forgetEarlierProcess();
+  }
+
+  /**
+   * Clears the header's writer if it names an earlier process that had this pid (gone: a pid
+   * belongs to one running process). Between taking the sequence and recording itself,
+   * this process must not be paired with that one's start time, and judged dead.
+   */
+  #forgetEarlierProcess(): void {
+    if (this.#writerPid[0] === PID && !this.#recordsThisProcess()) Atomics.store(this.#writerPid, 0, 0);
   }
 
   /** Whether the header's start time is this process's. */
@@ -452,10 +459,15 @@ export class StructFile<F extends Fields = Fields> {
     // guess only fails the compare-and-swap, which returns the actual value.
     let s = sequence[1] & ~1;
     let started = 0;
-    for (;;) {
+    for (let attempt = 0;; attempt++) {
       const found = Atomics.compareExchange(sequence, 0, s, HOLDING);
       if (found === s) break;
       s = found;
+      if (attempt >= 64) {
+        // Other writers keep winning: bounded like any other wait.
+        if (started === 0) started = performance.now();
+        this.#giveUpIfLate(started, "update");
+      }
       while ((s & 1) !== 0) {
         if (started === 0) started = performance.now();
         s = this.#waitForWriter(s, true, started);
@@ -471,23 +483,32 @@ export class StructFile<F extends Fields = Fields> {
       Atomics.store(this.#writerPid, 0, PID);
     }
     this.#updating = true;
+    let thrown: { error: unknown } | undefined;
     try {
       fn(this.view);
+    } catch (error) {
+      thrown = { error };
+      throw error;
     } finally {
       this.#updating = false;
       const next = (s + 2) | 0;
-      sequence[1] = next;
+      // lastEven moves on only from this update's start: had another writer taken over,
+      // it may have moved it further, and it must never go back.
+      if (sequence[1] === s) sequence[1] = next;
       // A compare-and-swap, not a store: should another writer have taken the file over
       // (judging this process dead), its update must not be marked finished by this one.
-      if (Atomics.compareExchange(sequence, 0, HOLDING, next) !== HOLDING) this.#lostUpdate();
+      if (Atomics.compareExchange(sequence, 0, HOLDING, next) !== HOLDING) this.#lostUpdate(thrown);
     }
   }
 
-  /** Throws: another writer took the write section over while this process was in it. */
-  #lostUpdate(): never {
+  /**
+   * Throws: another writer took the write section over while this process was in it.
+   * `thrown` is what `fn` threw, if it did: the error's cause.
+   */
+  #lostUpdate(thrown: { error: unknown } | undefined): never {
     const now = this.#load();
     const pid = (now & 1) !== 0 ? now >>> 1 : this.#loadWriterPid() >>> 0;
-    throw new StaleWriterError(
+    const error = new StaleWriterError(
       this.path,
       pid,
       true,
@@ -495,6 +516,8 @@ export class StructFile<F extends Fields = Fields> {
       `Cannot finish the update of ${JSON.stringify(this.path)}: another writer (process ${pid}) took the file ` +
         `over during it, judging this process dead; the data may mix both updates`,
     );
+    if (thrown !== undefined) error.cause = thrown.error;
+    throw error;
   }
 
   /**
@@ -543,7 +566,7 @@ export class StructFile<F extends Fields = Fields> {
       if (attempt < 64) continue; // contended: spin briefly first
       if (started === 0) started = performance.now();
       if ((before & 1) !== 0) this.#waitForWriter(before, false, started);
-      else this.#giveUpIfLate(started); // updates keep coming faster than a copy can be taken
+      else this.#giveUpIfLate(started, "snapshot"); // updates keep coming faster than a copy can be taken
     }
   }
 
@@ -588,13 +611,14 @@ export class StructFile<F extends Fields = Fields> {
   }
 
   /** Throws a {@linkcode StaleWriterError} once the caller has waited `timeout` since `started`. */
-  #giveUpIfLate(started: number): void {
+  #giveUpIfLate(started: number, action: "snapshot" | "update"): void {
     const waited = performance.now() - started;
     if (waited >= this.#timeout) {
       const now = this.#load();
-      // Even: updates keep coming faster than a copy can be taken; their writer runs.
+      // Even: updates keep coming faster than this caller gets a turn; their writers run.
       const [pid, alive] = (now & 1) !== 0 ? this.#holder(now) : [this.#loadWriterPid() >>> 0, true];
-      throw new StaleWriterError(this.path, pid, alive, Math.round(waited));
+      const ms = Math.round(waited);
+      throw new StaleWriterError(this.path, pid, alive, ms, staleWriterMessage(action, this.path, pid, alive, ms));
     }
   }
 
@@ -605,7 +629,8 @@ export class StructFile<F extends Fields = Fields> {
    * `timeout` in all since `started`, however often the sequence changed in between.
    */
   #waitForWriter(seen: number, takeOver: boolean, started: number): number {
-    this.#giveUpIfLate(started);
+    const action = takeOver ? "update" : "snapshot";
+    this.#giveUpIfLate(started, action);
     let pause = 0.05;
     for (let spins = 0;; spins++) {
       const now = this.#load();
@@ -617,19 +642,27 @@ export class StructFile<F extends Fields = Fields> {
       // if the sequence still holds it.
       if (this.#load() !== seen) continue;
       if (!alive) {
-        if (!takeOver) throw new StaleWriterError(this.path, pid, false);
+        if (!takeOver) {
+          throw new StaleWriterError(this.path, pid, false, 0, staleWriterMessage(action, this.path, pid, false));
+        }
         // Finish the dead writer's update for it: on to the even value after the one it
         // started from. lastEven moves first, so that it never lags the sequence: were this
         // process to stop between the two, the next writer to take over would still move
         // the sequence on to a value no reader has seen.
         const lastEven = this.#sequence[1];
         const next = ((lastEven & ~1) + 2) | 0;
-        if (Atomics.compareExchange(this.#sequence, 1, lastEven, next) === lastEven) {
-          Atomics.compareExchange(this.#sequence, 0, seen, next);
+        if (
+          Atomics.compareExchange(this.#sequence, 1, lastEven, next) === lastEven &&
+          Atomics.compareExchange(this.#sequence, 0, seen, next) === seen &&
+          pid === PID
+        ) {
+          // The dead writer had this process's pid (an earlier process, by its start time):
+          // forget it before this process takes the sequence (see the constructor).
+          this.#forgetEarlierProcess();
         }
         return this.#load();
       }
-      this.#giveUpIfLate(started);
+      this.#giveUpIfLate(started, action);
       sleep(pause);
       pause = Math.min(pause * 2, 10);
     }

@@ -340,6 +340,34 @@ describe("StructFile", () => {
     });
   });
 
+  test("a writer restarted with the pid of one that died inside an update takes the file over", () => {
+    using tmp = tempDir();
+    const path = tmp.path("pair.mms");
+    StructFile.create(path, Pair).close();
+    const header = (edit: (words: Int32Array, start: BigUint64Array) => void) => {
+      using raw = MappedFile.open(path, { write: true });
+      edit(new Int32Array(raw.buffer, 0, 32), new BigUint64Array(raw.buffer, OFFSET.writerStart, 1));
+    };
+    // An earlier process with this pid died inside an update that started at version 10.
+    header((words, start) => {
+      words[OFFSET.sequence / 4] = (process.pid << 1) | 1;
+      words[OFFSET.lastEven / 4] = 10;
+      words[OFFSET.writerPid / 4] = process.pid;
+      start[0] = 12345n;
+    });
+    using writer = StructFile.open(path, { write: true, type: Pair, timeout: 60_000 });
+    // Opening keeps the evidence: the holder named by the sequence is not this process.
+    using reader = StructFile.open(path, { timeout: 60_000 });
+    assert.throws(() => reader.snapshot(), (error: unknown) => error instanceof StaleWriterError && !error.alive);
+    writer.update((v) => v.a = 3);
+    assert.equal(reader.version, 14, "taken over at 12, updated to 14");
+    assert.equal(reader.snapshot().a, 3);
+    header((words, start) => {
+      assert.equal(words[OFFSET.writerPid / 4], process.pid);
+      assert.notEqual(start[0], 12345n);
+    });
+  });
+
   test("update() that another writer took over throws instead of marking the other's update finished", () => {
     using tmp = tempDir();
     const path = tmp.path("pair.mms");
@@ -353,6 +381,17 @@ describe("StructFile", () => {
         error instanceof StaleWriterError && error.pid === 0x3ffffff0 && /took the file over/.test(error.message),
     );
     assert.equal(sequence[0], other, "the other writer's update is still under way");
+    // What fn threw is kept as the cause.
+    const boom = new SyntaxError("boom");
+    sequence[0] = 0;
+    assert.throws(
+      () =>
+        file.update(() => {
+          sequence[0] = other;
+          throw boom;
+        }),
+      (error: unknown) => error instanceof StaleWriterError && error.cause === boom,
+    );
   });
 
   test("a writer alive but stuck inside update(): snapshot() gives up after the timeout", async () => {
@@ -373,7 +412,10 @@ describe("StructFile", () => {
       assert.ok(waited >= 290 && waited < 5000, `waited ${waited} ms`);
       // A second writer does not take over from a live one either.
       using other = StructFile.open(path, { write: true, timeout: 100 });
-      assert.throws(() => other.update(() => {}), StaleWriterError);
+      assert.throws(
+        () => other.update(() => {}),
+        (error: unknown) => error instanceof StaleWriterError && /^Cannot update .*is alive/.test(error.message),
+      );
     } finally {
       writer.kill("SIGKILL");
       await done;
