@@ -39,6 +39,15 @@ const STATS_FIELDS = {
 };
 const Stats = struct(STATS_FIELDS);
 
+/**
+ * Changes the header of the struct file at `path` in place, as another process could: its
+ * 32-bit words, and the writer's start time.
+ */
+function editHeader(path: string, edit: (words: Int32Array, start: BigUint64Array) => void): void {
+  using raw = MappedFile.open(path, { write: true });
+  edit(new Int32Array(raw.buffer, 0, 32), new BigUint64Array(raw.buffer, OFFSET.writerStart, 1));
+}
+
 function waitUntil(condition: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
   return new Promise((resolve, reject) => {
@@ -281,13 +290,12 @@ describe("StructFile", () => {
     const path = tmp.path("pair.mms");
     StructFile.create(path, Pair).close();
     const deadPid = 0x3ffffffe;
-    const setHolder = (holder: number, recorded: number) => {
-      using raw = MappedFile.open(path, { write: true });
-      const words = new Int32Array(raw.buffer, OFFSET.sequence, 4);
-      words[0] = (holder << 1) | 1;
-      words[1] = 10; // lastEven: the update under way started at version 10
-      words[2] = recorded;
-    };
+    const setHolder = (holder: number, recorded: number) =>
+      editHeader(path, (words) => {
+        words[OFFSET.sequence / 4] = (holder << 1) | 1;
+        words[OFFSET.lastEven / 4] = 10; // the update under way started at version 10
+        words[OFFSET.writerPid / 4] = recorded;
+      });
     // A new writer that took the sequence but has not yet recorded itself in the header
     // (the header still names an earlier writer, long gone): alive, so waited for.
     setHolder(process.pid, deadPid);
@@ -317,24 +325,23 @@ describe("StructFile", () => {
     using tmp = tempDir();
     const path = tmp.path("pair.mms");
     StructFile.create(path, Pair).close();
-    const header = (edit: (words: Int32Array, start: BigUint64Array) => void) => {
-      using raw = MappedFile.open(path, { write: true });
-      edit(new Int32Array(raw.buffer, 0, 32), new BigUint64Array(raw.buffer, OFFSET.writerStart, 1));
-    };
     // An earlier process with this pid wrote the file: the header has this pid, another start time.
-    header((words, start) => {
+    editHeader(path, (words, start) => {
       words[OFFSET.writerPid / 4] = process.pid;
       start[0] = 12345n;
     });
     using writer = StructFile.open(path, { write: true, type: Pair });
-    header((words) => assert.equal(words[OFFSET.writerPid / 4], 0, "opening for write forgets the earlier process"));
+    editHeader(
+      path,
+      (words) => assert.equal(words[OFFSET.writerPid / 4], 0, "opening for write forgets the earlier process"),
+    );
     // This process has taken the sequence and not yet recorded itself: it is alive.
-    header((words) => words[OFFSET.sequence / 4] = (process.pid << 1) | 1);
+    editHeader(path, (words) => words[OFFSET.sequence / 4] = (process.pid << 1) | 1);
     using reader = StructFile.open(path, { timeout: 50 });
     assert.throws(() => reader.snapshot(), (error: unknown) => error instanceof StaleWriterError && error.alive);
-    header((words) => words[OFFSET.sequence / 4] = 0);
+    editHeader(path, (words) => words[OFFSET.sequence / 4] = 0);
     writer.update((v) => v.a = 1);
-    header((words, start) => {
+    editHeader(path, (words, start) => {
       assert.equal(words[OFFSET.writerPid / 4], process.pid);
       assert.notEqual(start[0], 12345n);
     });
@@ -344,12 +351,8 @@ describe("StructFile", () => {
     using tmp = tempDir();
     const path = tmp.path("pair.mms");
     StructFile.create(path, Pair).close();
-    const header = (edit: (words: Int32Array, start: BigUint64Array) => void) => {
-      using raw = MappedFile.open(path, { write: true });
-      edit(new Int32Array(raw.buffer, 0, 32), new BigUint64Array(raw.buffer, OFFSET.writerStart, 1));
-    };
     // An earlier process with this pid died inside an update that started at version 10.
-    header((words, start) => {
+    editHeader(path, (words, start) => {
       words[OFFSET.sequence / 4] = (process.pid << 1) | 1;
       words[OFFSET.lastEven / 4] = 10;
       words[OFFSET.writerPid / 4] = process.pid;
@@ -362,7 +365,7 @@ describe("StructFile", () => {
     writer.update((v) => v.a = 3);
     assert.equal(reader.version, 14, "taken over at 12, updated to 14");
     assert.equal(reader.snapshot().a, 3);
-    header((words, start) => {
+    editHeader(path, (words, start) => {
       assert.equal(words[OFFSET.writerPid / 4], process.pid);
       assert.notEqual(start[0], 12345n);
     });
