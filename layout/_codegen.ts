@@ -77,18 +77,8 @@ export function commonAlignment(guarantee: number, offset: number): number {
   return alignment;
 }
 
-const TYPED: Record<string, keyof Arrays> = {
-  i8: "i8",
-  u8: "u8",
-  i16: "i16",
-  u16: "u16",
-  i32: "i32",
-  u32: "u32",
-  i64: "i64",
-  u64: "u64",
-  f32: "f32",
-  f64: "f64",
-};
+/** A numeric scalar's name is also the key of its typed array in {@linkcode Arrays}. */
+type NumericName = Exclude<ScalarType["name"], "bool">;
 
 const DATAVIEW: Record<string, string> = {
   i8: "Int8",
@@ -289,7 +279,7 @@ export function arrayField(
   const element = type.element;
   if (element.kind === "scalar" && element.name !== "bool" && element.byteOrder === "native") {
     if (!typedArrayCanIndex(element, guarantee, 0)) helpers.misaligned(name, element.name);
-    const typed = arrays[TYPED[element.name]] as Uint8Array;
+    const typed = arrays[element.name as NumericName] as Uint8Array;
     const first = start / element.size;
     return readOnly ? typed.slice(first, first + type.length) : typed.subarray(first, first + type.length);
   }
@@ -406,7 +396,7 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean, rea
         } else if (
           typedArrayCanIndex(t, guarantee, offset) && !(BIGINT_VIA_DATAVIEW && t.size === 8 && t.name !== "f64")
         ) {
-          const array = TYPED[t.name];
+          const array = t.name as NumericName;
           arraysUsed.add(array);
           const index = t.size === 1 ? at : `@B${t.size}@ + ${offset / t.size}`;
           if (t.size > 1) bases.add(t.size);

@@ -18,16 +18,9 @@ type IntegerArray =
   | BigInt64Array
   | BigUint64Array;
 
-const INTEGER_ARRAYS = {
-  i8: "i8",
-  u8: "u8",
-  i16: "i16",
-  u16: "u16",
-  i32: "i32",
-  u32: "u32",
-  i64: "i64",
-  u64: "u64",
-} as const;
+/** The integer scalars; each name is also the key of its typed array. */
+const INTEGER_NAMES = new Set(["i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64"] as const);
+type IntegerName = typeof INTEGER_NAMES extends Set<infer N> ? N : never;
 
 /**
  * Atomic operations on one integer field, bound to its place in memory. Each method is
@@ -184,7 +177,7 @@ export function atomic<V extends object, K extends NumericKeys<V>>(
   const field = type.fields.find((f) => f.name === name);
   if (field === undefined) throw new TypeError(`Cannot bind atomic "${name}": the ${type.kind} has no such field`);
   const t = field.type;
-  if (t.kind !== "scalar" || !(t.name in INTEGER_ARRAYS)) {
+  if (t.kind !== "scalar" || !INTEGER_NAMES.has(t.name as IntegerName)) {
     throw new TypeError(`Cannot bind atomic "${name}": it is not an integer field`);
   }
   if (t.byteOrder !== "native") {
@@ -198,6 +191,6 @@ export function atomic<V extends object, K extends NumericKeys<V>>(
       `Cannot bind atomic "${name}": it is at byte ${at}, not aligned to its size ${t.size} (a packed layout)`,
     );
   }
-  const array = internal.$a[INTEGER_ARRAYS[t.name as keyof typeof INTEGER_ARRAYS]];
+  const array = internal.$a[t.name as IntegerName];
   return new AtomicField(array, at / t.size, !internal.$ro, name);
 }
