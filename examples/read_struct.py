@@ -1,36 +1,77 @@
 #!/usr/bin/env python3
 """Print the fields of an mmstruct struct file, using only Python's standard library.
 
-Written from docs/FORMAT.md. Usage:
+Usage: python3 examples/read_struct.py FILE [--json]
 
-    python3 examples/read_struct.py FILE [--json]
+Written from docs/FORMAT.md: it accepts exactly the files the format (and the mmstruct
+library) accepts, and refuses the others for the same reason.
 
 Exit status: 0 done, 2 usage, 3 cannot open, 4 not a valid struct file, 5 no consistent
-copy (the writer died or is stuck inside an update).
+copy (the writer died or is stuck inside an update). A failure is one line on standard
+error; for an invalid file it ends with the reason, as in "(reason: hash)", one of
+truncated, magic, version, byte-order, header, schema, layout, hash (the library's
+FormatError reasons). With --json, standard output gets the value as JSON, or the failure
+as a JSON object: {"error": "FormatError", "reason": "hash", "message": "..."},
+{"error": "StaleWriterError", "alive": false, "message": "..."} or
+{"error": "OSError", "code": "ENOENT", "message": "..."}.
 """
 
+import errno
 import json
+import math
 import mmap
 import os
+import re
 import struct
 import sys
 import time
+from collections import namedtuple
 
 HEADER = struct.Struct("=8sHHIQQQQIIIIQQQ")  # native byte order, no padding: 88 bytes
+HEADER_LENGTH = 128
+MAX_HEADER_LENGTH = 4096
+MAX_SCHEMA_LENGTH = 1 << 20
+DATA_ALIGN = 64
+MAX_DEPTH = 32  # of types
+MAX_NODES = 100000  # types
+MAX_JSON_DEPTH = 128  # of JSON arrays and objects, the top level being 1
+MAX_VALUES = 1 << 24
+MAX_BYTES = 1 << 30
+MAX_SAFE_INTEGER = (1 << 53) - 1
+MAX_ALIGN = 4096
+
 SCALARS = {  # name: (struct format, size)
     "i8": ("b", 1), "u8": ("B", 1), "i16": ("h", 2), "u16": ("H", 2),
     "i32": ("i", 4), "u32": ("I", 4), "i64": ("q", 8), "u64": ("Q", 8),
     "f32": ("f", 4), "f64": ("d", 8), "bool": ("B", 1),
 }
 ORDER = {"native": "=", "little": "<", "big": ">"}
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+C_KEYWORDS = frozenset((
+    "auto break case char const continue default do double else enum extern float for goto if inline int long "
+    "register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while "
+    "_Alignas _Alignof _Atomic _Bool _Complex _Generic _Imaginary _Noreturn _Static_assert _Thread_local bool true false"
+).split())
+RESERVED = frozenset(("constructor", "__proto__", "prototype", "toString", "valueOf", "hasOwnProperty"))
+
+# A validated layout: plain ints, every size and offset checked.
+Scalar = namedtuple("Scalar", "name order size align")
+Text = namedtuple("Text", "size align")  # utf8
+Raw = namedtuple("Raw", "size align")  # bytes
+Array = namedtuple("Array", "element length size align")
+Composite = namedtuple("Composite", "kind fields size align")  # fields: ((name, offset, type), ...)
 
 
 class FormatError(Exception):
-    pass
+    def __init__(self, reason, message):
+        super().__init__(message)
+        self.reason = reason
 
 
 class StaleWriter(Exception):
-    pass
+    def __init__(self, alive, message):
+        super().__init__(message)
+        self.alive = alive
 
 
 def fnv1a64(data):
@@ -44,81 +85,164 @@ def round_up(value, align):
     return (value + align - 1) // align * align
 
 
-def check_layout(node, depth=0, counter=None):
-    """Validate a schema node; return (size, align). Offsets must follow the C rules."""
-    counter = counter if counter is not None else [0]
-    counter[0] += 1
-    if depth > 32 or counter[0] > 100000 or not isinstance(node, dict):
-        raise FormatError("schema too deep, too large or malformed")
-    kind = node.get("kind")
+def refuse_constant(name):
+    raise ValueError("%s is not JSON" % name)
 
-    def positive(key):
-        value = node.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise FormatError("bad %s %r in %s" % (key, value, kind))
-        return value
 
-    if kind == "scalar":
-        if node.get("name") not in SCALARS or node.get("byteOrder") not in ORDER:
-            raise FormatError("bad scalar %r" % node)
-        size = SCALARS[node["name"]][1]
-        return size, size
-    if kind in ("utf8", "bytes"):
-        return positive("size"), 1
-    if kind == "array":
-        size, align = check_layout(node.get("element"), depth + 1, counter)
-        return size * positive("length"), align
-    if kind in ("struct", "union"):
+def parse_json(text):
+    """JSON as JavaScript's JSON.parse reads it: every number a double, no NaN or Infinity."""
+    return json.loads(text, parse_int=float, parse_float=float, parse_constant=refuse_constant)
+
+
+def nests_deeper(value, limit):
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
+def schema_error(where, detail):
+    return FormatError("schema", "schema%s: %s" % (where, detail))
+
+
+def layout_error(where, detail):
+    return FormatError("layout", "schema%s: %s" % (where, detail))
+
+
+def integer(value, where, minimum):
+    """A JSON number whose value is an integer from `minimum` to 2^53 - 1 (8, 8.0 and 8e0 alike)."""
+    if not isinstance(value, float) or not value.is_integer() or abs(value) > MAX_SAFE_INTEGER or value < minimum:
+        raise schema_error(where, "expected an integer of at least %d, got %s" % (minimum, json.dumps(value)))
+    return int(value)
+
+
+def build(schema):
+    """Validates parsed schema JSON in the order the library does; returns the layout or raises FormatError."""
+    nodes = [0]
+
+    def node_of(node, where, depth):
+        nodes[0] += 1
+        if nodes[0] > MAX_NODES:
+            raise schema_error(where, "more than %d types" % MAX_NODES)
+        if depth > MAX_DEPTH:
+            raise schema_error(where, "nested deeper than %d" % MAX_DEPTH)
+        if not isinstance(node, dict):
+            raise schema_error(where, "expected an object")
+        kind = node.get("kind")
+        if kind == "scalar":
+            name, order = node.get("name"), node.get("byteOrder")
+            # 8-bit types and bool have no byte order but "native".
+            if (not isinstance(name, str) or not isinstance(order, str) or name not in SCALARS or order not in ORDER
+                    or (order != "native" and SCALARS[name][1] == 1)):
+                raise schema_error(where, "unknown scalar %s (%s)" % (json.dumps(name), json.dumps(order)))
+            size = SCALARS[name][1]
+            return Scalar(name, order, size, size)
+        if kind in ("utf8", "bytes"):
+            size = integer(node.get("size"), where + ".size", 1)
+            return Text(size, 1) if kind == "utf8" else Raw(size, 1)
+        if kind == "array":
+            element = node_of(node.get("element"), where + ".element", depth + 1)
+            length = integer(node.get("length"), where + ".length", 1)
+            if element.size * length > MAX_SAFE_INTEGER:
+                raise layout_error(where, "%d elements are too many" % length)
+            return Array(element, length, element.size * length, element.align)
+        if kind in ("struct", "union"):
+            return composite(node, kind, where, depth)
+        raise schema_error(where, "unknown kind %s" % json.dumps(kind))
+
+    def composite(node, kind, where, depth):
         fields = node.get("fields")
-        if not isinstance(fields, list) or not fields or not isinstance(node.get("packed"), bool):
-            raise FormatError("bad %s" % kind)
-        end, natural, names = 0, 1, set()
-        for field in fields:
-            if not isinstance(field, dict) or not isinstance(field.get("name"), str) or field["name"] in names:
-                raise FormatError("bad field %r" % field)
-            names.add(field["name"])
-            size, align = check_layout(field.get("type"), depth + 1, counter)
-            align = 1 if node["packed"] else align
-            offset = 0 if kind == "union" else round_up(end, align)
-            if field.get("offset") != offset:
-                raise FormatError("field %s at offset %r, the layout rules say %d" % (field["name"], field.get("offset"), offset))
-            end = max(end, offset + size)
-            natural = max(natural, align)
-        align = max(natural, positive("align"))
-        if node["align"] != align or node.get("size") != round_up(end, align):
-            raise FormatError("%s size or alignment does not follow the layout rules" % kind)
-        return node["size"], align
-    raise FormatError("unknown kind %r" % kind)
+        if not isinstance(fields, list) or not fields:
+            raise schema_error(where + ".fields", "expected a non-empty array")
+        declared, names = [], set()
+        for i, field in enumerate(fields):
+            at = "%s.fields[%d]" % (where, i)
+            if not isinstance(field, dict) or not isinstance(field.get("name"), str):
+                raise schema_error(at, "expected { name, offset, type }")
+            name = field["name"]
+            if name in names:
+                raise schema_error(at, "duplicate field %s" % json.dumps(name))
+            names.add(name)
+            offset = integer(field.get("offset"), at + ".offset", 0)
+            declared.append((name, offset, node_of(field.get("type"), at + ".type", depth + 1)))
+        packed = node.get("packed")
+        if not isinstance(packed, bool):
+            raise schema_error(where + ".packed", "expected a boolean")
+        align = integer(node.get("align"), where + ".align", 1)
+        size = integer(node.get("size"), where + ".size", 1)
+        # The C layout rules, as struct() and union() apply them.
+        if align & (align - 1) or align > MAX_ALIGN:
+            raise layout_error(where, "align %d is not a power of two from 1 to %d" % (align, MAX_ALIGN))
+        end, natural, laid = 0, 1, []
+        for name, _, type_ in declared:
+            if not IDENTIFIER.fullmatch(name):
+                raise layout_error(where, "field name %s is not a C identifier" % json.dumps(name))
+            if name in C_KEYWORDS:
+                raise layout_error(where, "field name \"%s\" is a C keyword" % name)
+            if name in RESERVED:
+                raise layout_error(where, "field name \"%s\" is reserved" % name)
+            field_align = 1 if packed else type_.align
+            offset = 0 if kind == "union" else round_up(end, field_align)
+            laid.append((name, offset, type_))
+            end = max(end, offset + type_.size)
+            natural = max(natural, field_align)
+        natural = max(natural, align)
+        expected_size = round_up(end, natural)
+        if expected_size > MAX_SAFE_INTEGER:
+            raise layout_error(where, "the %s is too large" % kind)
+        for i, ((name, stored, _), (_, offset, _)) in enumerate(zip(declared, laid)):
+            if stored != offset:
+                raise layout_error("%s.fields[%d]" % (where, i),
+                                   "(\"%s\") is at offset %d, the layout rules put it at %d" % (name, stored, offset))
+        if expected_size != size or natural != align:
+            raise layout_error(where, "says size %d and alignment %d, the layout rules give %d and %d"
+                               % (size, align, expected_size, natural))
+        return Composite(kind, tuple(laid), size, align)
+
+    root = node_of(schema, "", 0)
+    if not isinstance(root, Composite):
+        raise schema_error("", "the top level must be a struct or union")
+    values, copied = copy_cost(root)
+    if values > MAX_VALUES:
+        raise schema_error("", "the layout has %d values, more than the %d a reader accepts" % (values, MAX_VALUES))
+    if copied > MAX_BYTES:
+        raise schema_error("", "the layout has %d bytes of strings and byte arrays, more than the %d a reader accepts"
+                           % (copied, MAX_BYTES))
+    return root
 
 
-def copy_cost(node):
+def copy_cost(layout):
     """(values, bytes) a copy makes: every scalar, string and byte field, every array element."""
-    if node["kind"] == "array":
-        values, size = copy_cost(node["element"])
-        return node["length"] * values, node["length"] * size
-    if node["kind"] in ("struct", "union"):
-        costs = [copy_cost(f["type"]) for f in node["fields"]]
+    if isinstance(layout, Array):
+        values, size = copy_cost(layout.element)
+        return layout.length * values, layout.length * size
+    if isinstance(layout, Composite):
+        costs = [copy_cost(t) for _, _, t in layout.fields]
         return sum(c[0] for c in costs), sum(c[1] for c in costs)
-    return 1, node["size"] if node["kind"] in ("utf8", "bytes") else 0
+    return 1, layout.size if isinstance(layout, (Text, Raw)) else 0
 
 
-def decode(node, data, offset):
-    """The value of a schema node at `offset` in `data` (a bytes copy)."""
-    kind = node["kind"]
-    if kind == "scalar":
-        fmt, _ = SCALARS[node["name"]]
-        value = struct.unpack_from(ORDER[node["byteOrder"]] + fmt, data, offset)[0]
-        return value != 0 if node["name"] == "bool" else value
-    if kind == "utf8":
-        raw = data[offset:offset + node["size"]].split(b"\0", 1)[0]
+def decode(layout, data, offset):
+    """The value of a validated layout at `offset` in `data` (a bytes copy)."""
+    if isinstance(layout, Scalar):
+        fmt = SCALARS[layout.name][0]
+        value = struct.unpack_from(ORDER[layout.order] + fmt, data, offset)[0]
+        return value != 0 if layout.name == "bool" else value
+    if isinstance(layout, Text):
+        raw = data[offset:offset + layout.size].split(b"\0", 1)[0]
         return raw.decode("utf-8", errors="replace")
-    if kind == "bytes":
-        return data[offset:offset + node["size"]].hex()
-    if kind == "array":
-        element = node["element"]
-        step = check_layout(element)[0]
-        return [decode(element, data, offset + i * step) for i in range(node["length"])]
-    return {f["name"]: decode(f["type"], data, offset + f["offset"]) for f in node["fields"]}
+    if isinstance(layout, Raw):
+        return data[offset:offset + layout.size].hex()
+    if isinstance(layout, Array):
+        step = layout.element.size
+        return [decode(layout.element, data, offset + i * step) for i in range(layout.length)]
+    return {name: decode(t, data, offset + at) for name, at, t in layout.fields}
 
 
 def alive(pid, start):
@@ -139,44 +263,67 @@ def alive(pid, start):
 
 
 def read(path, timeout=1.0):
+    """(layout, version, value) of the struct file at `path`; raises FormatError, StaleWriter or OSError."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
         size = os.fstat(fd).st_size
-        if size < 128:
-            raise FormatError("shorter than the 128-byte header")
+        if size < HEADER_LENGTH:
+            raise FormatError("truncated", "the file has %d bytes, fewer than the %d-byte header" % (size, HEADER_LENGTH))
         mm = mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ)
     finally:
         os.close(fd)
     with mm:
+        # Each header field is read once, from this copy.
         (magic, version, mark, header_length, schema_offset, schema_length, data_offset, data_length,
-         _sequence, _r1, writer_pid, _r2, writer_start, _created_ms, layout_hash) = HEADER.unpack_from(mm, 0)
+         _sequence, _last_even, _writer_pid, _reserved, _writer_start, _created_ms, layout_hash) = HEADER.unpack(
+            mm[0:HEADER.size])
         if magic != b"MMSTRUCT":
-            raise FormatError("bad magic")
+            raise FormatError("magic", "it does not start with the magic MMSTRUCT")
         if mark != 0x0102:
-            raise FormatError("foreign byte order")
+            raise FormatError("byte-order", "it was written on a machine of the other byte order" if mark == 0x0201
+                              else "bad byte order mark 0x%x" % mark)
         if version != 2:
-            raise FormatError("unknown format version %d" % version)
-        if any(v > size for v in (schema_offset, schema_length, data_offset, data_length)):
-            raise FormatError("an offset or length is past the end of the file")
-        if not (128 <= header_length <= 4096 and header_length <= schema_offset and 2 <= schema_length <= 1 << 20
-                and schema_offset + schema_length <= data_offset and data_offset % 64 == 0
-                and data_length >= 1 and data_offset + data_length <= size):
-            raise FormatError("inconsistent header")
+            raise FormatError("version", "format version %d is not supported (this reader reads 2)" % version)
+        for name, value in (("schema offset", schema_offset), ("schema length", schema_length),
+                            ("data offset", data_offset), ("data length", data_length)):
+            if value > size:
+                raise FormatError("header", "%s %d is larger than the file (%d bytes)" % (name, value, size))
+        if not HEADER_LENGTH <= header_length <= MAX_HEADER_LENGTH:
+            raise FormatError("header", "header length %d is not between %d and %d"
+                              % (header_length, HEADER_LENGTH, MAX_HEADER_LENGTH))
+        if schema_offset < header_length:
+            raise FormatError("header", "the schema (offset %d) overlaps the header" % schema_offset)
+        if not 2 <= schema_length <= MAX_SCHEMA_LENGTH:
+            raise FormatError("header", "schema length %d is not between 2 and %d" % (schema_length, MAX_SCHEMA_LENGTH))
+        if schema_offset + schema_length > data_offset:
+            raise FormatError("header", "the schema overlaps the data (offset %d)" % data_offset)
+        if data_offset % DATA_ALIGN != 0:
+            raise FormatError("header", "data offset %d is not a multiple of %d" % (data_offset, DATA_ALIGN))
+        if data_length < 1:
+            raise FormatError("header", "the data area is empty")
+        if data_offset + data_length > size:
+            raise FormatError("truncated", "the data (%d bytes at offset %d) goes past the end of the file (%d bytes)"
+                              % (data_length, data_offset, size))
         schema_bytes = mm[schema_offset:schema_offset + schema_length]
         if fnv1a64(schema_bytes) != layout_hash:
-            raise FormatError("the schema does not match the layout hash")
+            raise FormatError("hash", "the schema does not match the layout hash in the header")
         try:
-            schema = json.loads(schema_bytes.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError) as error:
-            raise FormatError("bad schema: %s" % error)
-        if not isinstance(schema, dict) or schema.get("kind") not in ("struct", "union"):
-            raise FormatError("the schema's top level is not a struct or union")
-        layout_size, layout_align = check_layout(schema)
-        values, string_bytes = copy_cost(schema)
-        if values > 1 << 24 or string_bytes > 1 << 30:
-            raise FormatError("the layout has more than 16777216 values or 1 GiB of strings and bytes")
-        if layout_size != data_length or data_offset % layout_align != 0:
-            raise FormatError("the data area does not match the layout")
+            text = schema_bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            raise FormatError("schema", "the schema is not valid UTF-8")
+        if text.startswith("\ufeff"):
+            raise FormatError("schema", "the schema starts with a byte order mark, which the format does not allow")
+        try:
+            schema = parse_json(text)
+        except (ValueError, RecursionError):  # json.JSONDecodeError is a ValueError
+            raise FormatError("schema", "the schema is not valid JSON")
+        if nests_deeper(schema, MAX_JSON_DEPTH):
+            raise FormatError("schema", "the schema's JSON nests deeper than %d" % MAX_JSON_DEPTH)
+        layout = build(schema)
+        if layout.size != data_length:
+            raise FormatError("layout", "the data area has %d bytes, the layout %d" % (data_length, layout.size))
+        if data_offset % layout.align != 0:
+            raise FormatError("header", "data offset %d is not aligned to the layout's %d" % (data_offset, layout.align))
 
         # The sequence lock: a 4-byte aligned read of the sequence word is atomic on
         # x86_64 and aarch64; memoryview.cast reads it with one load.
@@ -189,7 +336,7 @@ def read(path, timeout=1.0):
                 if before % 2 == 0:
                     data = mm[data_offset:data_offset + data_length]
                     if sequence[0] == before:
-                        return schema, before, decode(schema, data, 0)
+                        return layout, before, decode(layout, data, 0)
                 else:
                     # An odd sequence names the process inside the update: (pid << 1) | 1.
                     # The header's start time is that process's only if the header names
@@ -199,42 +346,60 @@ def read(path, timeout=1.0):
                     start = struct.unpack_from("=Q", mm, 64)[0]
                     known = recorded == pid and writer_pid_word[0] == pid
                     if not alive(pid, start if known else 0) and sequence[0] == before:
-                        raise StaleWriter("writer process %d died inside an update" % pid)
+                        raise StaleWriter(False, "writer process %d died inside an update" % pid)
                 if time.monotonic() > deadline:
-                    raise StaleWriter("no consistent copy within %.1f s: the writer is stuck" % timeout)
+                    raise StaleWriter(True, "no consistent copy within %.1f s: the writer is stuck" % timeout)
                 time.sleep(0.0005)
         finally:
             sequence.release()
             writer_pid_word.release()
 
 
+def finite(value):
+    """JSON has no NaN or infinity: those print as null, as `mmstruct show --json` prints them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    return value
+
+
 def main(argv):
+    as_json = "--json" in argv
     args = [a for a in argv if a != "--json"]
     if len(args) != 1:
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2
+
+    def fail(status, line, details):
+        print("read_struct.py: %s" % line, file=sys.stderr)
+        if as_json:
+            print(json.dumps(details))
+        return status
+
     try:
-        schema, version, value = read(args[0])
+        layout, version, value = read(args[0])
     except OSError as error:
-        print("read_struct.py: %s" % error, file=sys.stderr)
-        return 3
+        code = errno.errorcode.get(error.errno, "EIO") if error.errno is not None else "EIO"
+        return fail(3, str(error), {"error": "OSError", "code": code, "message": str(error)})
     except FormatError as error:
-        print("read_struct.py: not a valid struct file: %s" % error, file=sys.stderr)
-        return 4
+        return fail(4, "not a valid struct file: %s (reason: %s)" % (error, error.reason),
+                    {"error": "FormatError", "reason": error.reason, "message": str(error)})
     except StaleWriter as error:
-        print("read_struct.py: %s" % error, file=sys.stderr)
-        return 5
-    if "--json" in argv:
-        print(json.dumps(value))
+        return fail(5, str(error), {"error": "StaleWriterError", "alive": error.alive, "message": str(error)})
+    if as_json:
+        print(json.dumps(finite(value)))
     else:
-        def show(node, val, name):
-            if node["kind"] in ("struct", "union"):
-                for f in node["fields"]:
-                    show(f["type"], val[f["name"]], name + "." + f["name"] if name else f["name"])
+        def show(layout, val, name):
+            if isinstance(layout, Composite):
+                for field, _, t in layout.fields:
+                    show(t, val[field], name + "." + field if name else field)
             else:
                 print("%s = %r" % (name, val))
         print("# version %d" % version)
-        show(schema, value, "")
+        show(layout, value, "")
     return 0
 
 

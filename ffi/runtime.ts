@@ -31,7 +31,12 @@ export function detectRuntime(): Runtime {
 /**
  * JavaScriptCore's optimizing JITs compile `Atomics.load` on 8 to 32-bit typed arrays to a
  * read-modify-write instruction, which faults on a `PROT_READ` mapping (a SIGSEGV that kills
- * the process; measured on Bun 1.4, after a few thousand calls). Reads of read-only memory
- * must avoid it there: 64-bit `Atomics.load` and plain aligned loads are safe.
+ * the process). Seen under gdb on Bun 1.4.5, x86_64, for each of the six array types: DFG
+ * emits `lock cmpxchg` (swapping the value for itself), FTL `lock xadd` of 0; with DFG off
+ * (`BUN_JSC_useDFGJIT=0`, so LLInt and Baseline only) nothing faults. A loop of loads
+ * crashes once DFG takes over, after 50,000 to 100,000 loads. 64-bit `Atomics.load` did not
+ * fault in any tier. Plain loads are safe, but DFG and FTL hoist them out of a polling loop
+ * (it then never sees another process's store), so a reader needs a barrier the JIT keeps
+ * (`AtomicField.load` has one). `tests/atomic_read_only.test.ts` checks each of these.
  */
 export const ATOMIC_LOAD_MAY_WRITE: boolean = detectRuntime() === "bun";

@@ -104,7 +104,8 @@ export function typedArrayCanIndex(type: ScalarType, guarantee: number, offset: 
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+/** Keeps a leading U+FEFF: it is part of the string (the default decoder drops it). */
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** Helpers the generated code calls. */
 export interface Helpers {

@@ -22,6 +22,9 @@ type IntegerArray =
 const INTEGER_NAMES = new Set(["i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64"] as const);
 type IntegerName = typeof INTEGER_NAMES extends Set<infer N> ? N : never;
 
+/** Private memory for the barriers of `AtomicField.load` on read-only memory under Bun. */
+const FENCE = new Int32Array(1);
+
 /**
  * Atomic operations on one integer field, bound to its place in memory. Each method is
  * the `Atomics` function of the same name: sequentially consistent, and exact between
@@ -38,7 +41,7 @@ export class AtomicField<V extends number | bigint> {
   readonly #index: number;
   readonly #writable: boolean;
   readonly #name: string;
-  /** Load with a plain aligned read (see `ATOMIC_LOAD_MAY_WRITE`): read-only memory under Bun. */
+  /** Load with a plain aligned read between barriers (see `ATOMIC_LOAD_MAY_WRITE`): read-only memory under Bun. */
   readonly #plainLoad: boolean;
 
   /**
@@ -58,12 +61,21 @@ export class AtomicField<V extends number | bigint> {
   }
 
   /**
-   * `Atomics.load`: the current value. (On a read-only view under Bun, an aligned plain
-   * load, which is as untorn but not ordered against other loads: Bun's optimized
-   * `Atomics.load` writes to memory, which a read-only mapping forbids.)
+   * `Atomics.load`: the current value. (On a read-only view of an 8 to 32-bit field under
+   * Bun, an aligned plain load between two barriers: Bun's optimized `Atomics.load` writes
+   * to memory, which a read-only mapping forbids.)
    */
   load(): V {
-    if (this.#plainLoad) return this.#array[this.#index] as V;
+    if (this.#plainLoad) {
+      // Bun's optimizing JITs hoist a plain load out of a polling loop (which then never
+      // sees another process's store). An atomic operation on private memory before and
+      // after is a barrier they keep, and a full fence on the CPU: the load is made afresh
+      // each time, in order with the loads around it, as Atomics.load would make it.
+      Atomics.load(FENCE, 0);
+      const value = this.#array[this.#index] as V;
+      Atomics.load(FENCE, 0);
+      return value;
+    }
     return Atomics.load(this.#array as Int32Array, this.#index) as V;
   }
 

@@ -45,6 +45,24 @@ export const MAX_NODES = 100_000;
 export const MAX_VALUES = 1 << 24;
 /** Most bytes of `bytes` and `utf8` fields a layout read from a file may have (a snapshot copies them). */
 export const MAX_BYTES = 1 << 30;
+/**
+ * Deepest nesting of arrays and objects the schema's JSON may have, the top level being 1
+ * (a layout 32 types deep needs 97): within what a recursive JSON parser (Python's, most C
+ * ones) reads, so that every reader can tell a too-deep schema from one it cannot parse.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** Whether parsed JSON nests arrays and objects deeper than `limit`; iterative, so any depth is safe. */
+function nestsDeeper(value: unknown, limit: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, depth] = next;
+    if (typeof item !== "object" || item === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
 
 /** How many values a snapshot of `type` makes, and how many bytes it copies for `bytes` and `utf8` fields. */
 function snapshotCost(type: FieldType): { values: number; bytes: number } {
@@ -107,11 +125,17 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** Rebuilds a layout from untrusted schema JSON, or throws a {@linkcode FormatError}. */
 export function fromSchemaText(text: string, path: string): StructType {
+  if (text.startsWith("\ufeff")) {
+    throw new FormatError(path, "schema", "the schema starts with a byte order mark, which the format does not allow");
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
     throw new FormatError(path, "schema", "the schema is not valid JSON", { cause: error });
+  }
+  if (nestsDeeper(parsed, MAX_JSON_DEPTH)) {
+    throw new FormatError(path, "schema", `the schema's JSON nests deeper than ${MAX_JSON_DEPTH}`);
   }
   let nodes = 0;
   const fail = (where: string, detail: string): never => {
@@ -131,7 +155,10 @@ export function fromSchemaText(text: string, path: string): StructType {
     try {
       switch (node.kind) {
         case "scalar": {
-          const scalar = SCALARS.get(`${String(node.name)}:${String(node.byteOrder)}`);
+          // Strings only: String(["u8"]) is "u8" too.
+          const scalar = typeof node.name === "string" && typeof node.byteOrder === "string"
+            ? SCALARS.get(`${node.name}:${node.byteOrder}`)
+            : undefined;
           return scalar ??
             fail(where, `unknown scalar ${JSON.stringify(node.name)} (${JSON.stringify(node.byteOrder)})`);
         }

@@ -85,7 +85,8 @@ function sleep(ms: number): void {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+/** Keeps a byte order mark, so that a schema starting with one is refused (`docs/FORMAT.md`). */
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function roundUp(value: number, align: number): number {
   return Math.ceil(value / align) * align;

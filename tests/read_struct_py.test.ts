@@ -4,8 +4,27 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { array, bool, bytes, f32, f64be, i16, i64, struct, StructFile, u16, u32, u8, union, utf8 } from "../mod.ts";
+import {
+  array,
+  bool,
+  bytes,
+  f32,
+  f64be,
+  FormatError,
+  i16,
+  i64,
+  StaleWriterError,
+  struct,
+  StructFile,
+  u16,
+  u32,
+  u8,
+  union,
+  utf8,
+} from "../mod.ts";
+import type { FieldType } from "../mod.ts";
 import { fnv1a64, OFFSET } from "../struct_file/_format.ts";
+import { corpus } from "./_corpus.ts";
 import { root, tempDir } from "./_helpers.ts";
 
 const python = spawnSync("python3", ["--version"]).status === 0;
@@ -101,4 +120,160 @@ test("examples/read_struct.py refuses what the format says to refuse, with its e
   assert.equal(stuck.status, 5);
   assert.match(stuck.stderr, /stuck/);
   assert.equal(status(path), 0);
+});
+
+test("examples/read_struct.py --json prints why it refused a file, with the library's reason", { skip }, () => {
+  using tmp = tempDir();
+  const path = tmp.path("a.mms");
+  StructFile.create(path, struct({ a: u32, b: u32 })).close();
+  const bytes = new Uint8Array(readFileSync(path));
+  bytes[OFFSET.version] = 7;
+  writeFileSync(path, bytes);
+  const result = spawnSync("python3", [script, path, "--json"], { encoding: "utf8" });
+  assert.equal(result.status, 4);
+  assert.deepEqual(JSON.parse(result.stdout), {
+    error: "FormatError",
+    reason: "version",
+    message: "format version 7 is not supported (this reader reads 2)",
+  });
+  assert.match(result.stderr, /^read_struct\.py: not a valid struct file: .* \(reason: version\)\n$/);
+  const missing = spawnSync("python3", [script, tmp.path("missing"), "--json"], { encoding: "utf8" });
+  assert.equal(missing.status, 3);
+  assert.equal(JSON.parse(missing.stdout).code, "ENOENT");
+});
+
+/** What a reader made of a file: a comparable value, or why it refused it. */
+type Outcome = { value: unknown } | { reason: string; alive?: boolean };
+
+/** A value as both readers print it for comparison: integers and floats as exact strings, bytes in hex. */
+function comparable(type: FieldType, value: unknown): unknown {
+  switch (type.kind) {
+    case "scalar": {
+      if (type.name === "bool") return value;
+      if (type.name === "f32" || type.name === "f64") {
+        if (Number.isNaN(value)) return "nan";
+        const bits = new DataView(new ArrayBuffer(8));
+        bits.setFloat64(0, value as number);
+        return `f:${bits.getBigUint64(0).toString(16).padStart(16, "0")}`;
+      }
+      return `i:${String(value)}`;
+    }
+    case "utf8":
+      return value;
+    case "bytes":
+      return Array.from(value as Uint8Array, (b) => b.toString(16).padStart(2, "0")).join("");
+    case "array": {
+      const items = value as ArrayLike<unknown>;
+      return Array.from({ length: type.length }, (_, i) => comparable(type.element, items[i]));
+    }
+    case "struct":
+    case "union":
+      return Object.fromEntries(
+        type.fields.map((f) => [f.name, comparable(f.type, (value as Record<string, unknown>)[f.name])]),
+      );
+  }
+}
+
+function libraryOutcome(path: string): Outcome {
+  try {
+    using file = StructFile.open(path);
+    return { value: comparable(file.type, file.snapshot()) };
+  } catch (error) {
+    if (error instanceof FormatError) return { reason: error.reason };
+    if (error instanceof StaleWriterError) return { reason: "stale", alive: error.alive };
+    throw error;
+  }
+}
+
+/**
+ * Runs `main([path, "--json"])` of examples/read_struct.py on each file in one Python
+ * process (an interpreter per file would take seconds), and prints one JSON line per file.
+ */
+const DRIVER = `
+import contextlib, importlib.util, io, json, math, struct, sys
+spec = importlib.util.spec_from_file_location("read_struct", sys.argv[1])
+rs = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(rs)
+
+def comparable(layout, value):
+    if isinstance(layout, rs.Scalar):
+        if layout.name == "bool":
+            return value
+        if layout.name in ("f32", "f64"):
+            return "nan" if math.isnan(value) else "f:" + struct.pack(">d", value).hex()
+        return "i:%d" % value
+    if isinstance(layout, rs.Array):
+        return [comparable(layout.element, v) for v in value]
+    if isinstance(layout, rs.Composite):
+        return {name: comparable(t, value[name]) for name, _, t in layout.fields}
+    return value
+
+for path in sys.argv[2:]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = rs.main([path, "--json"])
+    line = {"status": status, "stdout": out.getvalue(), "stderr": err.getvalue()}
+    if status == 0:
+        layout, _, value = rs.read(path)
+        line["value"] = comparable(layout, value)
+    print(json.dumps(line))
+`;
+
+function pythonOutcomes(paths: string[]): Outcome[] {
+  const result = spawnSync("python3", ["-c", DRIVER, script, ...paths], { encoding: "utf8", maxBuffer: 256 << 20 });
+  assert.equal(result.status, 0, result.stderr);
+  return result.stdout.trimEnd().split("\n").map((text, i) => {
+    const line = JSON.parse(text) as { status: number; stdout: string; stderr: string; value?: unknown };
+    const printed = line.stdout === "" ? undefined : JSON.parse(line.stdout);
+    if (line.status === 0) return { value: line.value };
+    if (line.status === 5) return { reason: "stale", alive: printed.alive };
+    // The reason is both in the JSON and at the end of the line on standard error.
+    const said = /\(reason: ([a-z-]+)\)\n$/.exec(line.stderr)?.[1];
+    assert.equal(line.status, 4, `${paths[i]}: ${line.stderr}`);
+    assert.equal(said, printed.reason, line.stderr);
+    return { reason: printed.reason };
+  });
+}
+
+test("examples/read_struct.py and the library accept and refuse the same files, for the same reasons", { skip }, () => {
+  using tmp = tempDir();
+  const files = corpus();
+  const paths = files.map((file) => {
+    const path = tmp.path(file.name);
+    writeFileSync(path, file.bytes);
+    return path;
+  });
+  const library = paths.map(libraryOutcome);
+  const python = pythonOutcomes(paths);
+  const differences = files.flatMap((file, i) =>
+    JSON.stringify(library[i]) === JSON.stringify(python[i])
+      ? []
+      : [`${file.name}: the library ${JSON.stringify(library[i])}, read_struct.py ${JSON.stringify(python[i])}`]
+  );
+  assert.deepEqual(differences, []);
+  // The hand-made files also get the outcome docs/FORMAT.md gives them.
+  const unexpected = files.flatMap((file, i) => {
+    const outcome = library[i];
+    const got = "value" in outcome ? "ok" : outcome.reason;
+    return file.expected === undefined || got === file.expected ? [] : [`${file.name}: ${got}, not ${file.expected}`];
+  });
+  assert.deepEqual(unexpected, []);
+  // Every outcome occurs, so that each check of both readers is exercised.
+  const seen = new Set(library.map((o) => "value" in o ? "ok" : o.reason));
+  for (
+    const outcome of [
+      "ok",
+      "truncated",
+      "magic",
+      "version",
+      "byte-order",
+      "header",
+      "schema",
+      "layout",
+      "hash",
+      "stale",
+    ]
+  ) {
+    assert.ok(seen.has(outcome), `no corpus file gives ${outcome}`);
+  }
 });
