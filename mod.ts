@@ -130,3 +130,17 @@ export { StructFile, type StructFileCreateOptions, type StructFileOpenOptions } 
 export { FormatError, type FormatErrorReason } from "./struct_file/format_error.ts";
 export { StaleWriterError } from "./struct_file/stale_writer_error.ts";
 export { watch, type WatchEvent, type WatchOptions } from "./struct_file/watch.ts";
+export type {
+  CounterFamily,
+  CounterSeries,
+  FamilyBase,
+  GaugeFamily,
+  GaugeSeries,
+  HistogramBucket,
+  HistogramFamily,
+  HistogramSeries,
+  Labels,
+  MetricFamily,
+} from "./metrics/families.ts";
+export { PROMETHEUS_CONTENT_TYPE, toPrometheus } from "./metrics/prometheus_text.ts";
+export { OPENMETRICS_CONTENT_TYPE, toOpenMetrics } from "./metrics/openmetrics_text.ts";
