@@ -215,5 +215,6 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
-  process.exitCode = await run(process.argv.slice(2));
+  // `then`, not a top-level `await`: a module graph with one cannot be `require`d.
+  run(process.argv.slice(2)).then((code) => process.exitCode = code);
 }

@@ -2,10 +2,12 @@
  * The small part of libc that mmstruct needs, behind one interface implemented by one
  * backend per runtime (`deno.ts`, `node.ts`, `bun.ts`).
  *
- * The backend module is chosen by feature detection and loaded with a dynamic `import()`,
- * so a Deno program never loads koffi and Node never sees `bun:ffi`. Loading the module
- * needs no permission; the library itself is opened (`dlopen`) on the first call to
- * {@linkcode libc}, so importing mmstruct only for its layouts needs no `--allow-ffi`.
+ * All three backend modules are imported statically (no top-level `await`, so that
+ * `require("mmstruct")` works); each loads its FFI package only when it is opened, and
+ * the one for this runtime is chosen by feature detection, so a Deno program never loads
+ * koffi and Node never sees `bun:ffi`. Loading the modules needs no permission; the library
+ * itself is opened (`dlopen`) on the first call to {@linkcode libc}, so importing mmstruct
+ * only for its layouts needs no `--allow-ffi`.
  *
  * @module
  */
@@ -13,6 +15,11 @@
 import { MmapError } from "../mmap_error.ts";
 import { DARWIN, type LibcConstants, LINUX_AARCH64, LINUX_X86_64 } from "./constants.ts";
 import { type DenoLike, detectRuntime, type ProcessLike, type Runtime } from "./runtime.ts";
+// Each backend imports its FFI package lazily (Deno's global, `createRequire("bun:ffi")`,
+// `createRequire("koffi")`), so importing all three loads none of them.
+import { openLibc as openBunLibc } from "./bun.ts";
+import { openLibc as openDenoLibc } from "./deno.ts";
+import { openLibc as openNodeLibc } from "./node.ts";
 
 export { detectRuntime, type Runtime };
 
@@ -126,20 +133,8 @@ function resolvePlatform(): Platform {
   throw unsupported(`the "${os}" operating system`);
 }
 
-async function importFactory(runtime: Runtime): Promise<LibcFactory> {
-  // Literal specifiers, so that bundlers and `deno publish` see all three files; each
-  // backend imports its own FFI package lazily.
-  switch (runtime) {
-    case "deno":
-      return (await import("./deno.ts")).openLibc;
-    case "bun":
-      return (await import("./bun.ts")).openLibc;
-    case "node":
-      return (await import("./node.ts")).openLibc;
-  }
-}
-
-const factory: LibcFactory = await importFactory(detectRuntime());
+/** The backend of each runtime. */
+const factories: Record<Runtime, LibcFactory> = { deno: openDenoLibc, node: openNodeLibc, bun: openBunLibc };
 let opened: Libc | undefined;
 
 /**
@@ -148,5 +143,5 @@ let opened: Libc | undefined;
  * @throws {MmapError} On Windows or an unknown OS or architecture (`code` `"ENOTSUP"`).
  */
 export function libc(): Libc {
-  return opened ??= factory(resolvePlatform());
+  return opened ??= factories[detectRuntime()](resolvePlatform());
 }
