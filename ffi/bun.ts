@@ -58,6 +58,39 @@ function symbols(platform: Platform) {
     rename: { args: ["ptr", /* const char *oldpath */ "ptr" /* const char *newpath */], returns: "i32" },
     link: { args: ["ptr", /* const char *oldpath */ "ptr" /* const char *newpath */], returns: "i32" },
     unlink: { args: ["ptr" /* const char *path */], returns: "i32" },
+    openat: {
+      args: [
+        "i32", // int dirfd
+        "ptr", // const char *path
+        "i32", // int flags
+        "u32", // mode_t mode (variadic in C, as for open)
+      ],
+      returns: "i32",
+    },
+    linkat: {
+      args: [
+        "i32", // int olddirfd
+        "ptr", // const char *oldpath
+        "i32", // int newdirfd
+        "ptr", // const char *newpath
+        "i32", // int flags
+      ],
+      returns: "i32",
+    },
+    renameat: {
+      args: [
+        "i32", // int olddirfd
+        "ptr", // const char *oldpath
+        "i32", // int newdirfd
+        "ptr", // const char *newpath
+      ],
+      returns: "i32",
+    },
+    unlinkat: { args: ["i32", /* int dirfd */ "ptr", /* const char *path */ "i32" /* int flags */], returns: "i32" },
+    mkdirat: { args: ["i32", /* int dirfd */ "ptr", /* const char *path */ "u32" /* mode_t mode */], returns: "i32" },
+    flock: { args: ["i32", /* int fd */ "i32" /* int operation */], returns: "i32" },
+    geteuid: { args: [], returns: "u32" /* uid_t */ },
+    getrlimit: { args: ["i32", /* int resource */ "ptr" /* struct rlimit *rlim */], returns: "i32" },
     kill: { args: ["i32", /* pid_t pid */ "i32" /* int sig */], returns: "i32" },
     getpagesize: { args: [], returns: "i32" },
     [platform.os === "darwin" ? "__error" : "__errno_location"]: { args: [], returns: "ptr" /* int * */ },
@@ -109,6 +142,14 @@ export function openLibc(platform: Platform): Libc {
     rename: (from, to) => int("rename")(cString(from), cString(to)),
     link: (from, to) => int("link")(cString(from), cString(to)),
     unlink: (path) => int("unlink")(cString(path)),
+    openat: (dirfd, path, flags, mode) => int("openat")(dirfd, cString(path), flags, mode),
+    linkat: (fromDir, from, toDir, to, flags) => int("linkat")(fromDir, cString(from), toDir, cString(to), flags),
+    renameat: (fromDir, from, toDir, to) => int("renameat")(fromDir, cString(from), toDir, cString(to)),
+    unlinkat: (dirfd, path, flags) => int("unlinkat")(dirfd, cString(path), flags),
+    mkdirat: (dirfd, path, mode) => int("mkdirat")(dirfd, cString(path), mode),
+    flock: (fd, operation) => int("flock")(fd, operation),
+    geteuid: () => int("geteuid")(),
+    getrlimit: (resource, buf) => int("getrlimit")(resource, buf),
     kill: (pid, signal) => int("kill")(pid, signal),
     errno: () => ffi.read.i32(errnoAddress, 0),
     strerror: (errnum) => {

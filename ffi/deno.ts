@@ -56,6 +56,45 @@ function symbols(platform: Platform) {
     rename: { parameters: ["buffer", /* const char *oldpath */ "buffer" /* const char *newpath */], result: "i32" },
     link: { parameters: ["buffer", /* const char *oldpath */ "buffer" /* const char *newpath */], result: "i32" },
     unlink: { parameters: ["buffer" /* const char *path */], result: "i32" },
+    openat: {
+      parameters: [
+        "i32", // int dirfd
+        "buffer", // const char *path
+        "i32", // int flags
+        "u32", // mode_t mode (variadic in C, as for open)
+      ],
+      result: "i32",
+    },
+    linkat: {
+      parameters: [
+        "i32", // int olddirfd
+        "buffer", // const char *oldpath
+        "i32", // int newdirfd
+        "buffer", // const char *newpath
+        "i32", // int flags
+      ],
+      result: "i32",
+    },
+    renameat: {
+      parameters: [
+        "i32", // int olddirfd
+        "buffer", // const char *oldpath
+        "i32", // int newdirfd
+        "buffer", // const char *newpath
+      ],
+      result: "i32",
+    },
+    unlinkat: {
+      parameters: ["i32", /* int dirfd */ "buffer", /* const char *path */ "i32" /* int flags */],
+      result: "i32",
+    },
+    mkdirat: {
+      parameters: ["i32", /* int dirfd */ "buffer", /* const char *path */ "u32" /* mode_t mode */],
+      result: "i32",
+    },
+    flock: { parameters: ["i32", /* int fd */ "i32" /* int operation */], result: "i32" },
+    geteuid: { parameters: [], result: "u32" /* uid_t */ },
+    getrlimit: { parameters: ["i32", /* int resource */ "buffer" /* struct rlimit *rlim */], result: "i32" },
     kill: { parameters: ["i32", /* pid_t pid */ "i32" /* int sig */], result: "i32" },
     getpagesize: { parameters: [], result: "i32" },
     errno_location: {
@@ -100,6 +139,14 @@ export function openLibc(platform: Platform): Libc {
     rename: (from, to) => c.rename(cString(from), cString(to)),
     link: (from, to) => c.link(cString(from), cString(to)),
     unlink: (path) => c.unlink(cString(path)),
+    openat: (dirfd, path, flags, mode) => c.openat(dirfd, cString(path), flags, mode),
+    linkat: (fromDir, from, toDir, to, flags) => c.linkat(fromDir, cString(from), toDir, cString(to), flags),
+    renameat: (fromDir, from, toDir, to) => c.renameat(fromDir, cString(from), toDir, cString(to)),
+    unlinkat: (dirfd, path, flags) => c.unlinkat(dirfd, cString(path), flags),
+    mkdirat: (dirfd, path, mode) => c.mkdirat(dirfd, cString(path), mode),
+    flock: (fd, operation) => c.flock(fd, operation),
+    geteuid: () => c.geteuid(),
+    getrlimit: (resource, buf) => c.getrlimit(resource, buf),
     kill: (pid, signal) => c.kill(pid, signal),
     errno: () => errnoView.getInt32(),
     strerror: (errnum) => {

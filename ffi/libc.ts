@@ -62,6 +62,22 @@ export interface Libc {
   link(oldPath: string, newPath: string): number;
   /** `int unlink(const char *path)` */
   unlink(path: string): number;
+  /** `int openat(int dirfd, const char *path, int flags, mode_t mode)` */
+  openat(dirfd: number, path: string, flags: number, mode: number): number;
+  /** `int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)` */
+  linkat(oldDirfd: number, oldPath: string, newDirfd: number, newPath: string, flags: number): number;
+  /** `int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)` */
+  renameat(oldDirfd: number, oldPath: string, newDirfd: number, newPath: string): number;
+  /** `int unlinkat(int dirfd, const char *path, int flags)` */
+  unlinkat(dirfd: number, path: string, flags: number): number;
+  /** `int mkdirat(int dirfd, const char *path, mode_t mode)` */
+  mkdirat(dirfd: number, path: string, mode: number): number;
+  /** `int flock(int fd, int operation)` */
+  flock(fd: number, operation: number): number;
+  /** `uid_t geteuid(void)`: never fails. */
+  geteuid(): number;
+  /** `int getrlimit(int resource, struct rlimit *rlim)`; `buf` must hold 16 bytes (two `rlim_t`). */
+  getrlimit(resource: number, buf: Uint8Array): number;
   /** `int kill(pid_t pid, int sig)` */
   kill(pid: number, signal: number): number;
   /** `errno` of the calling thread, read right after a failed call. */

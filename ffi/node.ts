@@ -35,6 +35,14 @@ function declarations(platform: Platform) {
     rename: "int rename(const char *oldpath, const char *newpath)",
     link: "int link(const char *oldpath, const char *newpath)",
     unlink: "int unlink(const char *path)",
+    openat: "int openat(int dirfd, const char *path, int flags, uint32_t mode)",
+    linkat: "int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)",
+    renameat: "int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)",
+    unlinkat: "int unlinkat(int dirfd, const char *path, int flags)",
+    mkdirat: "int mkdirat(int dirfd, const char *path, uint32_t mode)",
+    flock: "int flock(int fd, int operation)",
+    geteuid: "uint32_t geteuid()",
+    getrlimit: "int getrlimit(int resource, _Out_ uint8_t *rlim)",
     kill: "int kill(int pid, int sig)",
     getpagesize: "int getpagesize()",
     strerror: "const char *strerror(int errnum)",
@@ -61,6 +69,14 @@ export function openLibc(platform: Platform): Libc {
   const rename = bind<Int>(d.rename);
   const link = bind<Int>(d.link);
   const unlink = bind<Int>(d.unlink);
+  const openat = bind<Int>(d.openat);
+  const linkat = bind<Int>(d.linkat);
+  const renameat = bind<Int>(d.renameat);
+  const unlinkat = bind<Int>(d.unlinkat);
+  const mkdirat = bind<Int>(d.mkdirat);
+  const flock = bind<Int>(d.flock);
+  const geteuid = bind<Int>(d.geteuid);
+  const getrlimit = bind<Int>(d.getrlimit);
   const kill = bind<Int>(d.kill);
   const getpagesize = bind<Int>(d.getpagesize);
   const strerror = bind<(errnum: number) => string | null>(d.strerror);
@@ -87,6 +103,14 @@ export function openLibc(platform: Platform): Libc {
     rename: (from, to) => rename(from, to),
     link: (from, to) => link(from, to),
     unlink: (path) => unlink(path),
+    openat: (dirfd, path, flags, mode) => openat(dirfd, path, flags, mode),
+    linkat: (fromDir, from, toDir, to, flags) => linkat(fromDir, from, toDir, to, flags),
+    renameat: (fromDir, from, toDir, to) => renameat(fromDir, from, toDir, to),
+    unlinkat: (dirfd, path, flags) => unlinkat(dirfd, path, flags),
+    mkdirat: (dirfd, path, mode) => mkdirat(dirfd, path, mode),
+    flock: (fd, operation) => flock(fd, operation),
+    geteuid: () => geteuid(),
+    getrlimit: (resource, buf) => getrlimit(resource, buf),
     kill: (pid, signal) => kill(pid, signal),
     errno: () => koffi.errno(),
     strerror: (errnum) => strerror(errnum) ?? `errno ${errnum}`,
