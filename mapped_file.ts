@@ -4,11 +4,23 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
 import process from "node:process";
 import { check, checkMap, errnoError } from "./ffi/check.ts";
+import {
+  checkDirectory,
+  checkFileOwner,
+  checkFileSizeLimit,
+  fileStatus,
+  lockFile,
+  type LockMode,
+  namesDirectory,
+  openDirectory,
+  refusal,
+  splitPath,
+} from "./ffi/files.ts";
 import { type Libc, libc } from "./ffi/libc.ts";
-import { MmapError } from "./mmap_error.ts";
+
+export type { LockMode };
 
 /** Options for {@linkcode MappedFile.create}. */
 export interface CreateOptions {
@@ -28,6 +40,33 @@ export interface CreateOptions {
    * @default {false}
    */
   overwrite?: boolean;
+  /**
+   * Hold a `flock(2)` lock on the new file for the life of the handle: `"shared"` (`LOCK_SH`;
+   * several holders at once) or `"exclusive"` (`LOCK_EX`). It is taken without waiting
+   * (`LOCK_NB`): a conflicting lock held through another open of the file, in another
+   * process or in this one, is an `MmapError` with `code` `"EAGAIN"` (the errno
+   * name of `EWOULDBLOCK`). The handle keeps the file descriptor open to hold the lock, and
+   * {@linkcode MappedFile.prototype.close} releases it (so does the death of the process,
+   * and the garbage collection of an unclosed handle and its buffer). The lock is taken on
+   * the temporary file, before it appears at `path`, so that the file is never seen
+   * unlocked; with `overwrite`, the replaced file keeps its own locks. Locks are advisory:
+   * they keep out only those who ask for one.
+   *
+   * @default {undefined (no lock)}
+   */
+  lock?: LockMode;
+  /**
+   * Skip the checks on the directory that will hold the file: that it is not a symlink,
+   * belongs to this user or root, and is not writable by its group or others unless it is
+   * sticky (as `/tmp`). Anyone who may write to that directory may replace the file once it
+   * is published, so only set this for a directory shared on purpose (a group's directory)
+   * or reached through a symlink you trust. The file itself is still created under a
+   * temporary name with `O_EXCL | O_NOFOLLOW` and published with `linkat`/`renameat`, which
+   * never follow a symlink. See [Safety](https://jsr.io/@mmstruct/mmstruct#safety).
+   *
+   * @default {false}
+   */
+  unsafeAllowAnyDirectory?: boolean;
 }
 
 /** Options for {@linkcode MappedFile.open}. */
@@ -35,6 +74,12 @@ export interface OpenOptions {
   /**
    * Map read-write (`O_RDWR`, `PROT_READ | PROT_WRITE`). When false the mapping is
    * `PROT_READ`: see the Safety section of the README before writing to its buffer.
+   *
+   * A file opened for writing must be safe to write: a symlink at `path` is never followed
+   * (`O_NOFOLLOW`: `"ELOOP"`), the file must belong to this user, and the directory that
+   * holds it must pass the checks of {@linkcode MappedFile.create} (not a symlink, this
+   * user's or root's, not writable by others unless sticky); `unsafeAllowAnyDirectory`
+   * skips the last two. Read-only opens follow symlinks and check no owner.
    *
    * @default {false}
    */
@@ -67,6 +112,30 @@ export interface OpenOptions {
    * @default {false}
    */
   populate?: boolean;
+  /**
+   * Hold a `flock(2)` lock on the file for the life of the handle: `"shared"` (`LOCK_SH`;
+   * several holders at once) or `"exclusive"` (`LOCK_EX`). It is taken without waiting
+   * (`LOCK_NB`): a conflicting lock held through another open of the file, in another
+   * process or in this one, is an `MmapError` with `code` `"EAGAIN"` (the errno
+   * name of `EWOULDBLOCK`). The handle keeps the file descriptor open to hold the lock, and
+   * {@linkcode MappedFile.prototype.close} releases it (so does the death of the process,
+   * and the garbage collection of an unclosed handle and its buffer). Locks are advisory:
+   * they keep out only those who ask for one.
+   *
+   * @default {undefined (no lock)}
+   */
+  lock?: LockMode;
+  /**
+   * With `write`, skip the checks that the file belongs to this user and that the directory
+   * that holds it is not a symlink, belongs to this user or root, and is not writable by
+   * others unless sticky, as {@linkcode CreateOptions.unsafeAllowAnyDirectory}. For files
+   * shared on purpose (several users of one group writing one file). A symlink at `path`
+   * itself is still refused when writing: pass its target (`realpathSync(path)`) instead.
+   * No effect without `write`.
+   *
+   * @default {false}
+   */
+  unsafeAllowAnyDirectory?: boolean;
 }
 
 /** Options for {@linkcode MappedFile.prototype.sync}. */
@@ -104,10 +173,12 @@ const ADVICE = {
   dontneed: "MADV_DONTNEED",
 } as const;
 
-/** Where a mapping lives: what `munmap` needs. */
+/** Where a mapping lives (what `munmap` needs), and the descriptor kept open to hold a lock. */
 interface Region {
   address: bigint;
   length: number;
+  /** The descriptor holding the handle's `flock` lock; -1 when none, or once closed. */
+  fd: number;
 }
 
 /**
@@ -116,15 +187,16 @@ interface Region {
  */
 const unmapOnCollect = new FinalizationRegistry<Region>((region) => {
   libc().munmap(region.address, region.length);
+  if (region.fd >= 0) libc().close(region.fd);
 });
 
 function describe(path: string): string {
   return JSON.stringify(path);
 }
 
-function validatePath(path: unknown, verb: string): asserts path is string {
+function validatePath(path: unknown, verb: string, noun = "file"): asserts path is string {
   if (typeof path !== "string" || path.length === 0) {
-    throw new TypeError(`Cannot ${verb} file: path must be a non-empty string, got ${JSON.stringify(path)}`);
+    throw new TypeError(`Cannot ${verb} ${noun}: path must be a non-empty string, got ${JSON.stringify(path)}`);
   }
   if (path.includes("\0")) {
     throw new TypeError(`Cannot ${verb} ${describe(path)}: path contains a NUL character`);
@@ -137,6 +209,16 @@ function validateInteger(value: unknown, name: string, what: string, min: number
   }
   if (value < min) throw new RangeError(`${what}: ${name} ${value} is less than ${min}`);
   return value;
+}
+
+function validateBoolean(value: unknown, name: string, what: string): boolean {
+  if (typeof value !== "boolean") throw new TypeError(`${what}: ${name} must be a boolean, got ${String(value)}`);
+  return value;
+}
+
+function validateLock(value: unknown, what: string): LockMode | undefined {
+  if (value === undefined || value === "shared" || value === "exclusive") return value;
+  throw new TypeError(`${what}: lock must be "shared" or "exclusive", got ${JSON.stringify(value) ?? String(value)}`);
 }
 
 function validateBufferLength(c: Libc, length: number, what: string): void {
@@ -166,20 +248,6 @@ function fileType(mode: number, c: Libc): string | undefined {
     default:
       return "not a regular file";
   }
-}
-
-/** `fstat(2)`: the file type bits and the size of an open descriptor. */
-function stat(c: Libc, fd: number, what: string, path: string): { mode: number; size: number } {
-  const k = c.platform.constants;
-  const buf = new Uint8Array(k.STAT_SIZE);
-  check(c, c.fstat(fd, buf), "fstat", what, path);
-  const view = new DataView(buf.buffer);
-  const mode = k.STAT_MODE_SIZE === 4
-    ? view.getUint32(k.STAT_MODE_OFFSET, true)
-    : view.getUint16(k.STAT_MODE_OFFSET, true);
-  // Only little-endian platforms are supported (x86_64, aarch64), hence `true` above.
-  const size = view.getBigInt64(k.STAT_SIZE_OFFSET, true);
-  return { mode, size: Number(size) };
 }
 
 function randomSuffix(): string {
@@ -249,20 +317,30 @@ export class MappedFile {
   /**
    * Creates a new file of `size` zero bytes and maps it read-write and shared.
    *
-   * The file is opened with `O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC` under a temporary
-   * name in the same directory, its blocks are allocated with `posix_fallocate(3)` (a full
-   * disk fails here with `ENOSPC`, not later with SIGBUS), and only then does it appear at
-   * `path`: with `link(2)` (which never follows or replaces an existing entry, symlinks
-   * included) or, with `overwrite`, `rename(2)`. Readers never see a half-made file.
-   * See [Safety](https://jsr.io/@mmstruct/mmstruct#safety).
+   * The directory that will hold the file is opened once (`O_DIRECTORY | O_NOFOLLOW`) and
+   * checked: it must not be a symlink, must belong to this user or root, and must not be
+   * writable by its group or others unless it is sticky (as `/tmp`), since whoever may
+   * write to it could replace the file (`unsafeAllowAnyDirectory` skips this; symlinks
+   * further up the path are followed). Everything else happens relative to that
+   * directory: the file is opened with `O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC` under a
+   * temporary name (`openat`), locked if `lock` asks, its blocks are allocated with
+   * `posix_fallocate(3)` (a full disk fails here with `ENOSPC`, not later with SIGBUS), and
+   * only then does it appear at `path`: with `linkat(2)` (which never follows or replaces
+   * an existing entry, symlinks included) or, with `overwrite`, `renameat(2)`. Readers
+   * never see a half-made file. A `size` over the file-size limit (`ulimit -f`) is refused
+   * before anything is created. See [Safety](https://jsr.io/@mmstruct/mmstruct#safety).
    *
    * @param path Where the file appears.
-   * @param options The size, mode and whether to replace an existing file.
+   * @param options The size, mode, whether to replace an existing file, a lock to hold,
+   * and the directory checks' opt-out.
    * @returns The writable mapping of the new file.
    * @throws {TypeError} If `path` is not a non-empty string or an option has the wrong type.
    * @throws {RangeError} If `size` is less than 1, or more than this runtime can map at once.
-   * @throws {MmapError} If a system call fails: `code` `"EEXIST"` when something is at
-   * `path` already (without `overwrite`), `"ENOSPC"` for a full disk, `"EACCES"`, ….
+   * @throws {MmapError} If the directory is refused (`"ELOOP"` for a symlink, `"EPERM"` for
+   * one another user owns or may write to; the message says which), if `path` names a
+   * directory (`"EISDIR"`), if `size` exceeds the file-size limit (`"EFBIG"`), or if a
+   * system call fails: `"EEXIST"` when something is at `path` already (without
+   * `overwrite`), `"ENOSPC"` for a full disk, `"EACCES"`, ….
    *
    * @example Create a file and write to it
    * ```ts
@@ -289,17 +367,22 @@ export class MappedFile {
    * Maps an existing file, read-only unless `write` is set.
    *
    * Anything but a regular file (a FIFO, a directory, a device) is refused at once,
-   * without blocking. See [Safety](https://jsr.io/@mmstruct/mmstruct#safety).
+   * without blocking. With `write`, a symlink at `path` is refused (`O_NOFOLLOW`), the file
+   * must belong to this user and its directory must pass the checks of
+   * {@linkcode MappedFile.create}. See [Safety](https://jsr.io/@mmstruct/mmstruct#safety).
    *
    * @param path The file to map.
-   * @param options Access, the window to map (`offset`, `length`), `private`, `populate`.
+   * @param options Access, the window to map (`offset`, `length`), `private`, `populate`,
+   * a lock to hold, and the write checks' opt-out.
    * @returns The mapping.
    * @throws {TypeError} If `path` is not a non-empty string or an option has the wrong type.
    * @throws {RangeError} If `offset` or `length` is negative, or reaches past the end of the
    * file, or the window is larger than this runtime can map at once.
    * @throws {MmapError} If the file cannot be opened or mapped (`"ENOENT"`, `"EACCES"`, …),
    * is not a regular file (`"EISDIR"` for a directory, `"ENODEV"` otherwise) or is empty
-   * (`"EINVAL"`).
+   * (`"EINVAL"`); with `write`, if it is a symlink (`"ELOOP"`), belongs to another user or
+   * sits in a directory that is refused (`"EPERM"`, `"ELOOP"`); with `lock`, if another
+   * open of the file holds a conflicting lock (`"EAGAIN"`).
    *
    * @example Map a window of a file
    * ```ts
@@ -455,7 +538,8 @@ export class MappedFile {
   }
 
   /**
-   * Unmaps the file. Calling it more than once is a no-op.
+   * Unmaps the file and releases its `lock`, if it holds one. Calling it more than once is
+   * a no-op.
    *
    * Stale views cannot reach the file afterwards: where the runtime can detach an
    * `ArrayBuffer` (Deno, Bun, Node 21+) the buffer is detached and every view over it has
@@ -487,6 +571,18 @@ export class MappedFile {
     if (this.#closed) return;
     this.#closed = true;
     const c = libc();
+    try {
+      this.#unmap(c);
+    } finally {
+      // After the pages are gone, so that the next holder of the lock never overlaps this
+      // mapping; -1 first, so that the registry never closes a descriptor number reused since.
+      const fd = this.#region.fd;
+      this.#region.fd = -1;
+      if (fd >= 0) c.close(fd);
+    }
+  }
+
+  #unmap(c: Libc): void {
     const what = `Cannot unmap ${describe(this.#path)}`;
     const old = this.#buffer;
     if (detach(old)) {
@@ -555,27 +651,53 @@ export function createMappedFile(
   const size = validateInteger(options.size, "size", what, 1);
   const mode = validateInteger(options.mode ?? 0o600, "mode", what, 0);
   if (mode > 0o7777) throw new RangeError(`${what}: mode 0o${mode.toString(8)} is not a permission mode`);
-  const overwrite = options.overwrite ?? false;
-  if (typeof overwrite !== "boolean") throw new TypeError(`${what}: overwrite must be a boolean`);
+  const overwrite = validateBoolean(options.overwrite ?? false, "overwrite", what);
+  const lock = validateLock(options.lock, what);
+  const anyDirectory = validateBoolean(options.unsafeAllowAnyDirectory ?? false, "unsafeAllowAnyDirectory", what);
   const c = libc();
   validateBufferLength(c, size, what);
-  const k = c.platform.constants;
 
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomSuffix()}.tmp`);
+  const { directory, name } = splitPath(path);
+  if (namesDirectory(name)) throw refusal(c, `${what}: the path names a directory`, "EISDIR", "openat", path);
+  // Before anything exists: past the limit the kernel would also raise SIGXFSZ.
+  checkFileSizeLimit(c, size, c.posix_fallocate === undefined ? "ftruncate" : "posix_fallocate", what, path);
+  const dirfd = openDirectory(c, directory, !anyDirectory, what, path);
+  try {
+    return createIn(c, dirfd, name, { path, size, mode, overwrite, lock }, initialize);
+  } finally {
+    c.close(dirfd);
+  }
+}
+
+/** The rest of {@linkcode createMappedFile}, relative to the directory `dirfd` already checked. */
+function createIn(
+  c: Libc,
+  dirfd: number,
+  name: string,
+  options: { path: string; size: number; mode: number; overwrite: boolean; lock: LockMode | undefined },
+  initialize: (buffer: ArrayBuffer) => void,
+): MappedFile {
+  const { path, size, mode, overwrite, lock } = options;
+  const what = `Cannot create ${describe(path)}`;
+  const k = c.platform.constants;
+  const temporary = `.${name}.${process.pid}.${randomSuffix()}.tmp`;
   const fd = check(
     c,
-    c.open(temporary, k.O_RDWR | k.O_CREAT | k.O_EXCL | k.O_NOFOLLOW | k.O_CLOEXEC, mode),
-    "open",
+    c.openat(dirfd, temporary, k.O_RDWR | k.O_CREAT | k.O_EXCL | k.O_NOFOLLOW | k.O_CLOEXEC, mode),
+    "openat",
     what,
     path,
   );
-  let address: bigint | undefined;
+  // Once the handle holds the lock, the descriptor is the handle's to close.
+  let handed = false;
   try {
     if (c.platform.os === "darwin") {
       // open(2) is variadic and Apple's arm64 ABI passes `mode` on the stack, which a
       // fixed-signature FFI call does not: set the mode explicitly.
       check(c, c.fchmod(fd, mode), "fchmod", what, path);
     }
+    // Before the file appears at `path` (linkat or renameat below), so it is never seen unlocked.
+    if (lock !== undefined) lockFile(c, fd, lock, path);
     if (c.posix_fallocate !== undefined) {
       // posix_fallocate returns the error number instead of setting errno.
       const error = c.posix_fallocate(fd, 0, size);
@@ -583,15 +705,16 @@ export function createMappedFile(
     } else {
       check(c, c.ftruncate(fd, size), "ftruncate", what, path);
     }
-    address = checkMap(c, c.mmap(0n, size, k.PROT_READ | k.PROT_WRITE, k.MAP_SHARED, fd, 0), what, path);
-    const file = construct(path, { address, length: size }, 0, size, true);
+    const address = checkMap(c, c.mmap(0n, size, k.PROT_READ | k.PROT_WRITE, k.MAP_SHARED, fd, 0), what, path);
+    const file = construct(path, { address, length: size, fd: lock === undefined ? -1 : fd }, 0, size, true);
+    handed = lock !== undefined;
     try {
       initialize(file.buffer);
       if (overwrite) {
-        check(c, c.rename(temporary, path), "rename", what, path);
+        check(c, c.renameat(dirfd, temporary, dirfd, name), "renameat", what, path);
       } else {
-        check(c, c.link(temporary, path), "link", what, path);
-        c.unlink(temporary);
+        check(c, c.linkat(dirfd, temporary, dirfd, name, 0), "linkat", what, path);
+        c.unlinkat(dirfd, temporary, 0);
       }
     } catch (error) {
       file.close();
@@ -599,11 +722,11 @@ export function createMappedFile(
     }
     return file;
   } catch (error) {
-    c.unlink(temporary);
+    c.unlinkat(dirfd, temporary, 0);
     throw error;
   } finally {
     // The mapping outlives the descriptor; a failed close here has nothing to report.
-    c.close(fd);
+    if (!handed) c.close(fd);
   }
 }
 
@@ -618,46 +741,44 @@ export function openMappedFile(path: string, options: OpenOptions, limit: number
     throw new TypeError(`Cannot open ${describe(path)}: options must be an object`);
   }
   const what = `Cannot map ${describe(path)}`;
-  const write = options.write ?? false;
-  const copyOnWrite = options.private ?? false;
-  const populate = options.populate ?? false;
-  for (const [name, value] of [["write", write], ["private", copyOnWrite], ["populate", populate]] as const) {
-    if (typeof value !== "boolean") throw new TypeError(`${what}: ${name} must be a boolean, got ${String(value)}`);
-  }
+  const write = validateBoolean(options.write ?? false, "write", what);
+  const copyOnWrite = validateBoolean(options.private ?? false, "private", what);
+  const populate = validateBoolean(options.populate ?? false, "populate", what);
+  const anyDirectory = validateBoolean(options.unsafeAllowAnyDirectory ?? false, "unsafeAllowAnyDirectory", what);
+  const lock = validateLock(options.lock, what);
   const offset = validateInteger(options.offset ?? 0, "offset", what, 0);
   const requested = options.length === undefined ? undefined : validateInteger(options.length, "length", what, 1);
   const c = libc();
   const k = c.platform.constants;
 
-  // O_NONBLOCK: opening a FIFO must not wait for a writer; it has no effect on regular files.
-  const access = write && !copyOnWrite ? k.O_RDWR : k.O_RDONLY;
-  const fd = check(
-    c,
-    c.open(path, access | k.O_CLOEXEC | k.O_NONBLOCK | k.O_NOCTTY, 0),
-    "open",
-    `Cannot open ${describe(path)}`,
-    path,
-  );
+  // Only a shared read-write mapping writes to the file; a private one keeps its writes.
+  const writesFile = write && !copyOnWrite;
+  const fd = writesFile
+    ? openForWriting(c, path, anyDirectory)
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it has no effect on regular files.
+    : check(
+      c,
+      c.open(path, k.O_RDONLY | k.O_CLOEXEC | k.O_NONBLOCK | k.O_NOCTTY, 0),
+      "open",
+      `Cannot open ${describe(path)}`,
+      path,
+    );
+  // Once the handle holds the lock, the descriptor is the handle's to close.
+  let handed = false;
   try {
-    const { mode, size } = stat(c, fd, what, path);
+    const { mode, size, uid } = fileStatus(c, fd, what, path);
     const type = fileType(mode, c);
     if (type !== undefined) {
-      const code = type === "a directory" ? "EISDIR" : "ENODEV";
-      throw new MmapError(`${what}: it is ${type}, not a regular file`, {
-        syscall: "mmap",
-        errno: Number(Object.entries(k.ERRNO_NAMES).find(([, name]) => name === code)?.[0] ?? 0),
-        code,
+      throw refusal(
+        c,
+        `${what}: it is ${type}, not a regular file`,
+        type === "a directory" ? "EISDIR" : "ENODEV",
+        "mmap",
         path,
-      });
+      );
     }
-    if (size === 0) {
-      throw new MmapError(`${what}: the file is empty`, {
-        syscall: "mmap",
-        errno: 22,
-        code: "EINVAL",
-        path,
-      });
-    }
+    if (writesFile && !anyDirectory) checkFileOwner(c, uid, what, path);
+    if (size === 0) throw refusal(c, `${what}: the file is empty`, "EINVAL", "mmap", path);
     if (offset >= size) {
       throw new RangeError(`${what}: offset ${offset} is not before the end of the file (${size} bytes)`);
     }
@@ -669,15 +790,177 @@ export function openMappedFile(path: string, options: OpenOptions, limit: number
       );
     }
     validateBufferLength(c, length, what);
+    if (lock !== undefined) lockFile(c, fd, lock, path);
     // mmap(2) wants a page-aligned offset: map from the page below and skip `delta` bytes.
     const delta = offset % c.pageSize;
-    const region = { address: 0n, length: length + delta };
+    const region = { address: 0n, length: length + delta, fd: lock === undefined ? -1 : fd };
     const prot = write || copyOnWrite ? k.PROT_READ | k.PROT_WRITE : k.PROT_READ;
     const flags = (copyOnWrite ? k.MAP_PRIVATE : k.MAP_SHARED) | (populate ? k.MAP_POPULATE : 0);
     region.address = checkMap(c, c.mmap(0n, region.length, prot, flags, fd, offset - delta), what, path);
-    return construct(path, region, delta, length, write || copyOnWrite);
+    const file = construct(path, region, delta, length, write || copyOnWrite);
+    handed = lock !== undefined;
+    return file;
   } finally {
     // The mapping outlives the descriptor; a failed close here has nothing to report.
+    if (!handed) c.close(fd);
+  }
+}
+
+/**
+ * Opens `path` `O_RDWR` for a shared writable mapping: relative to its directory, opened
+ * once and checked (unless `anyDirectory`), and without following a symlink at `path`.
+ */
+function openForWriting(c: Libc, path: string, anyDirectory: boolean): number {
+  const k = c.platform.constants;
+  const what = `Cannot open ${describe(path)}`;
+  const { directory, name } = splitPath(path);
+  if (namesDirectory(name)) {
+    throw refusal(c, `${what}: it is a directory, not a regular file`, "EISDIR", "openat", path);
+  }
+  const dirfd = openDirectory(c, directory, !anyDirectory, what, path);
+  try {
+    const flags = k.O_RDWR | k.O_NOFOLLOW | k.O_CLOEXEC | k.O_NONBLOCK | k.O_NOCTTY;
+    const fd = c.openat(dirfd, name, flags, 0);
+    if (fd !== -1) return fd;
+    const errno = c.errno();
+    // One component, relative to `dirfd`: ELOOP can only mean that `name` is a symlink.
+    if (k.ERRNO_NAMES[errno] === "ELOOP") {
+      throw refusal(
+        c,
+        `${what}: it is a symbolic link, which is not followed when opening for writing`,
+        "ELOOP",
+        "openat",
+        path,
+      );
+    }
+    throw errnoError(c, errno, "openat", what, path);
+  } finally {
+    c.close(dirfd);
+  }
+}
+
+/**
+ * Makes sure `path` is a private directory of this user, to keep mapped files in: creates
+ * it `0700` when it is missing (and any missing parent, also `0700`, whatever the umask),
+ * and refuses one that exists but is a symlink, belongs to another user or is writable by
+ * its group or others (sticky or not). The directory that holds it must pass the checks of
+ * {@linkcode MappedFile.create} (this user's or root's, not writable by others unless
+ * sticky, as `/tmp`), since whoever may write there could rename it away; symlinks in the
+ * parents are followed. An existing directory is never changed.
+ *
+ * Each step opens the next component relative to the last one (`openat`, `mkdirat`), the
+ * last without following a symlink, and checks what was opened (`fstat`), so nothing can be
+ * swapped in between. Calling it again, or from several processes at once, is safe.
+ *
+ * @param path The directory.
+ * @throws {TypeError} If `path` is not a non-empty string or contains a NUL character.
+ * @throws {MmapError} If the directory is refused: `"ELOOP"` for a symlink, `"ENOTDIR"`
+ * for something that is not a directory, `"EPERM"` for a directory (or parent) another user
+ * owns or may write to, with the reason in the message; or if a system call fails
+ * (`"EACCES"`, …).
+ *
+ * @example Keep files in a private directory
+ * ```ts
+ * import { ensurePrivateDirectory, MappedFile } from "@mmstruct/mmstruct";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, rmSync, statSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const base = mkdtempSync(join(tmpdir(), "mmstruct-"));
+ * const dir = join(base, "metrics", "app");
+ * ensurePrivateDirectory(dir);
+ * ensurePrivateDirectory(dir); // already there and private: nothing to do
+ * assert.equal(statSync(dir).mode & 0o777, 0o700);
+ * using file = MappedFile.create(join(dir, "stats.mms"), { size: 4096 });
+ * assert.equal(file.byteLength, 4096);
+ * rmSync(base, { recursive: true });
+ * ```
+ */
+export function ensurePrivateDirectory(path: string): void {
+  validatePath(path, "make", "private directory");
+  const what = `Cannot make private directory ${describe(path)}`;
+  const c = libc();
+  const k = c.platform.constants;
+  const names = path.split("/").filter((name) => name !== "");
+  let fd = check(
+    c,
+    c.open(path.startsWith("/") ? "/" : ".", k.O_RDONLY | k.O_DIRECTORY | k.O_CLOEXEC, 0),
+    "open",
+    what,
+    path,
+  );
+  try {
+    for (const [index, name] of names.entries()) {
+      const last = index === names.length - 1;
+      if (last) checkDirectory(c, fd, parentOf(path), false, what, path);
+      const next = enterDirectory(c, fd, name, last, what, path);
+      c.close(fd);
+      fd = next;
+    }
+    checkDirectory(c, fd, path, true, what, path);
+  } finally {
     c.close(fd);
   }
+}
+
+function parentOf(path: string): string {
+  return splitPath(path.replace(/\/+$/, "")).directory;
+}
+
+/**
+ * Opens the directory `name` in `dirfd`, making it `0700` if it is missing: the last
+ * component of the path without following a symlink, those above it as any path.
+ */
+function enterDirectory(c: Libc, dirfd: number, name: string, last: boolean, what: string, path: string): number {
+  const k = c.platform.constants;
+  const flags = k.O_RDONLY | k.O_DIRECTORY | k.O_CLOEXEC;
+  const existing = flags | (last ? k.O_NOFOLLOW : 0);
+  let fd = c.openat(dirfd, name, existing, 0);
+  if (fd !== -1) return fd;
+  let errno = c.errno();
+  if (k.ERRNO_NAMES[errno] === "ENOENT") {
+    if (c.mkdirat(dirfd, name, 0o700) === 0) return openCreated(c, dirfd, name, what, path);
+    errno = c.errno();
+    if (k.ERRNO_NAMES[errno] !== "EEXIST") throw errnoError(c, errno, "mkdirat", what, path);
+    // Made by another process meanwhile: take it as if it had been there.
+    fd = c.openat(dirfd, name, existing, 0);
+    if (fd !== -1) return fd;
+    errno = c.errno();
+  }
+  const code = k.ERRNO_NAMES[errno];
+  // Linux says ENOTDIR for a symlink opened with O_DIRECTORY | O_NOFOLLOW, macOS ELOOP.
+  // The refusal is already decided; opening it again, followed, only names the reason.
+  if (last && (code === "ENOTDIR" || code === "ELOOP")) {
+    const followed = c.openat(dirfd, name, flags, 0);
+    if (followed !== -1) {
+      c.close(followed);
+      throw refusal(c, `${what}: it is a symbolic link`, "ELOOP", "openat", path);
+    }
+  }
+  throw errnoError(c, errno, "openat", what, path);
+}
+
+/**
+ * Opens the directory just made by `mkdirat`, checks that it is still the one made (this
+ * user's and private: no one swapped it meanwhile) and makes it exactly `0700`, which the
+ * umask may have narrowed.
+ */
+function openCreated(c: Libc, dirfd: number, name: string, what: string, path: string): number {
+  const k = c.platform.constants;
+  const fd = check(
+    c,
+    c.openat(dirfd, name, k.O_RDONLY | k.O_DIRECTORY | k.O_NOFOLLOW | k.O_CLOEXEC, 0),
+    "openat",
+    what,
+    path,
+  );
+  try {
+    checkDirectory(c, fd, name, true, what, path);
+    check(c, c.fchmod(fd, 0o700), "fchmod", what, path);
+  } catch (error) {
+    c.close(fd);
+    throw error;
+  }
+  return fd;
 }

@@ -6,7 +6,7 @@
 
 /** What an {@linkcode MmapError} carries besides its message. */
 export interface MmapErrorOptions {
-  /** The libc function that failed, e.g. `"open"`. */
+  /** The libc function that failed (or whose result was refused), e.g. `"open"`. */
   syscall: string;
   /** The C `errno` value, or 0 when the failure has none (an unsupported OS). */
   errno: number;
@@ -19,7 +19,11 @@ export interface MmapErrorOptions {
 }
 
 /**
- * A system call failed: the file could not be opened, sized, mapped, synced or renamed.
+ * A system call failed: the file could not be opened, sized, mapped, synced, renamed or
+ * locked. Or mmstruct refused what a call returned, and `code` names the errno that
+ * describes it: `"ELOOP"` for a symlink where none may be, `"EPERM"` for a directory or
+ * file another user owns or may write to, `"EFBIG"` for a size past the file-size limit,
+ * `"EAGAIN"` for a lock another open file holds; the message says which check refused.
  *
  * Read `code` to branch on the reason (`"ENOENT"`, `"EEXIST"`, `"ENOSPC"`, `"EACCES"`, …);
  * `syscall` names the libc function and `path` the file. Bad arguments are never an
@@ -41,7 +45,7 @@ export interface MmapErrorOptions {
  * ```
  */
 export class MmapError extends Error {
-  /** The libc function that failed, e.g. `"open"` or `"posix_fallocate"`. */
+  /** The libc function that failed (or whose result was refused), e.g. `"open"` or `"posix_fallocate"`. */
   readonly syscall: string;
   /** The C `errno` value (platform-specific number; prefer {@linkcode MmapError.code}). */
   readonly errno: number;

@@ -51,7 +51,15 @@
  * @module
  */
 
-export { type Advice, type CreateOptions, MappedFile, type OpenOptions, type SyncOptions } from "./mapped_file.ts";
+export {
+  type Advice,
+  type CreateOptions,
+  ensurePrivateDirectory,
+  type LockMode,
+  MappedFile,
+  type OpenOptions,
+  type SyncOptions,
+} from "./mapped_file.ts";
 export { MmapError, type MmapErrorOptions } from "./mmap_error.ts";
 export {
   array,

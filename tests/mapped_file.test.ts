@@ -67,7 +67,7 @@ describe("MappedFile", () => {
     assert.throws(
       () => MappedFile.create(path, { size: 8 }),
       (error: unknown) =>
-        error instanceof MmapError && error.code === "EEXIST" && error.path === path && error.syscall === "link" &&
+        error instanceof MmapError && error.code === "EEXIST" && error.path === path && error.syscall === "linkat" &&
         error.message.startsWith(`Cannot create "${path}": `),
     );
     assert.equal(readFileSync(path, "utf8"), "keep me");
