@@ -23,6 +23,7 @@ export interface FamilyBase {
 
 /** One labelled series of a counter. */
 export interface CounterSeries {
+  /** The label values by name; `{}` for a metric without labels. */
   readonly labels: Labels;
   /** The total, summed over every writer that ever counted it. */
   readonly value: number;
@@ -32,6 +33,7 @@ export interface CounterSeries {
 
 /** One labelled series of a gauge. */
 export interface GaugeSeries {
+  /** The label values by name; `{}` for a metric without labels. */
   readonly labels: Labels;
   /** The value, merged over the live writers by the gauge's aggregate. */
   readonly value: number;
@@ -47,6 +49,7 @@ export interface HistogramBucket {
 
 /** One labelled series of a histogram. */
 export interface HistogramSeries {
+  /** The label values by name; `{}` for a metric without labels. */
   readonly labels: Labels;
   /** Cumulative buckets, ascending, ending with `le: Infinity`. */
   readonly buckets: readonly HistogramBucket[];
@@ -60,19 +63,25 @@ export interface HistogramSeries {
 
 /** A counter family: monotonically increasing totals. */
 export interface CounterFamily extends FamilyBase {
+  /** The metric type. */
   readonly type: "counter";
+  /** The series, sorted by labels. */
   readonly series: readonly CounterSeries[];
 }
 
 /** A gauge family: values that go up and down. */
 export interface GaugeFamily extends FamilyBase {
+  /** The metric type. */
   readonly type: "gauge";
+  /** The series, sorted by labels. */
   readonly series: readonly GaugeSeries[];
 }
 
 /** A histogram family: observations counted in buckets. */
 export interface HistogramFamily extends FamilyBase {
+  /** The metric type. */
   readonly type: "histogram";
+  /** The series, sorted by labels. */
   readonly series: readonly HistogramSeries[];
 }
 

@@ -1,0 +1,60 @@
+/**
+ * Where metrics files live by default, and what identifies this writer (process and
+ * thread). Internal.
+ *
+ * @module
+ */
+
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { threadId } from "node:worker_threads";
+import { libc } from "../ffi/libc.ts";
+
+/** An environment variable, or `undefined` when unset or unreadable (Deno without `--allow-env`). */
+export function readEnv(name: string): string | undefined {
+  try {
+    const value = process.env[name];
+    return value === "" ? undefined : value;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The default metrics directory: `$MMSTRUCT_METRICS_DIR`; else
+ * `$XDG_RUNTIME_DIR/mmstruct-metrics` (a per-user tmpfs on systemd machines); else
+ * `/dev/shm/mmstruct-metrics-<uid>` (tmpfs on Linux), or the same name in the temporary
+ * directory where there is no `/dev/shm` (macOS).
+ */
+export function defaultDirectory(): string {
+  const explicit = readEnv("MMSTRUCT_METRICS_DIR");
+  if (explicit !== undefined) return explicit;
+  const runtime = readEnv("XDG_RUNTIME_DIR");
+  if (runtime !== undefined) return join(runtime, "mmstruct-metrics");
+  const name = `mmstruct-metrics-${libc().geteuid()}`;
+  return existsSync("/dev/shm") ? join("/dev/shm", name) : join(tmpdir(), name);
+}
+
+/** Whether this code runs in a Web Worker (Deno's report `threadId` 0, as the main thread). */
+function inWebWorker(): boolean {
+  const scope = (globalThis as { WorkerGlobalScope?: abstract new () => unknown }).WorkerGlobalScope;
+  return typeof scope === "function" && globalThis instanceof scope;
+}
+
+let thread: number | undefined;
+
+/**
+ * This thread's number: `threadId` from `node:worker_threads` (0 on the main thread).
+ * Deno's Web Workers report 0 there, as its main thread does: they get a random number
+ * from 2^30 up instead, so that each thread's file and `"each"` gauge series differ.
+ */
+export function threadNumber(): number {
+  if (thread === undefined) {
+    thread = threadId !== 0 || !inWebWorker()
+      ? threadId
+      : 0x40000000 + (crypto.getRandomValues(new Uint32Array(1))[0] & 0x3fffffff);
+  }
+  return thread;
+}
