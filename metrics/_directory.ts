@@ -5,12 +5,34 @@
  * @module
  */
 
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { threadId } from "node:worker_threads";
 import { libc } from "../ffi/libc.ts";
+import { MmapError } from "../mmap_error.ts";
+
+/**
+ * The names in a directory (`readdir`), or an {@linkcode MmapError} saying why not, with
+ * libc's wording (`No such file or directory`), like every other failed call.
+ */
+export function listDirectory(dir: string, what: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (error) {
+    const errno = Math.abs((error as { errno?: number }).errno ?? 0);
+    const code = (error as { code?: string }).code ?? "EIO";
+    const reason = errno === 0 ? (error as Error).message : libc().strerror(errno);
+    throw new MmapError(`${what} ${JSON.stringify(dir)}: ${reason}`, {
+      syscall: "opendir",
+      errno,
+      code,
+      path: dir,
+      cause: error,
+    });
+  }
+}
 
 /** An environment variable, or `undefined` when unset or unreadable (Deno without `--allow-env`). */
 export function readEnv(name: string): string | undefined {

@@ -4,11 +4,11 @@
  * @module
  */
 
-import { readdirSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { MmapError } from "../mmap_error.ts";
 import { FormatError } from "../struct_file/format_error.ts";
-import { defaultDirectory } from "./_directory.ts";
+import { defaultDirectory, listDirectory } from "./_directory.ts";
 import { probe } from "./_lock.ts";
 import { type Contribution, type MergeProblem, Registry } from "./_merge.ts";
 import { MetricsFile, NotMetricsError } from "./_metrics_file.ts";
@@ -96,20 +96,7 @@ function cacheFor(dir: string): DirectoryCache {
 
 /** The names a scrape reads: every name not starting with `.`, sorted. */
 function list(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? "EIO";
-    throw new MmapError(`Cannot read the metrics directory ${JSON.stringify(dir)}: ${(error as Error).message}`, {
-      syscall: "scandir",
-      errno: Math.abs((error as { errno?: number }).errno ?? 0),
-      code,
-      path: dir,
-      cause: error,
-    });
-  }
-  return names.filter((name) => !name.startsWith(".")).sort();
+  return listDirectory(dir, "Cannot read the metrics directory").filter((name) => !name.startsWith(".")).sort();
 }
 
 function archiveNames(names: readonly string[]): string {

@@ -5,12 +5,12 @@
  * @module
  */
 
-import { readdirSync, unlinkSync } from "node:fs";
+import { unlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { MmapError } from "../mmap_error.ts";
 import { StructFile } from "../struct_file/struct_file.ts";
-import { defaultDirectory, readEnv } from "./_directory.ts";
+import { defaultDirectory, listDirectory, readEnv } from "./_directory.ts";
 import { probe, tryLockFile, unlockFile } from "./_lock.ts";
 import { MetricsFile } from "./_metrics_file.ts";
 import type { MetricDecl } from "./_names.ts";
@@ -205,18 +205,7 @@ export function compact(dir?: string): CompactResult {
 }
 
 function compactLocked(dir: string): CompactResult {
-  let names: string[];
-  try {
-    names = readdirSync(dir).sort();
-  } catch (error) {
-    throw new MmapError(`Cannot compact ${JSON.stringify(dir)}: ${(error as Error).message}`, {
-      syscall: "scandir",
-      errno: Math.abs((error as { errno?: number }).errno ?? 0),
-      code: (error as { code?: string }).code ?? "EIO",
-      path: dir,
-      cause: error,
-    });
-  }
+  const names = listDirectory(dir, "Cannot compact").sort();
   // Temporary files of earlier compactors (killed before publishing): none runs now.
   for (const name of names) {
     if (name.startsWith(".archive.") && name.endsWith(".tmp")) remove(dir, name);
