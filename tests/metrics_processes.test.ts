@@ -170,7 +170,15 @@ async function startWorker(): Promise<{ ask(message: unknown): Promise<unknown>;
       stop: async () => void await worker.terminate(),
     };
   } else {
-    const worker = new Worker(url, { type: "module" });
+    // The Web Worker of Deno and Bun (typed here: the Node build has no DOM types).
+    const WebWorker = (globalThis as unknown as {
+      Worker: new (url: URL, options: { type: "module" }) => {
+        onmessage: ((event: { data: unknown }) => void) | null;
+        postMessage(message: unknown): void;
+        terminate(): void;
+      };
+    }).Worker;
+    const worker = new WebWorker(url, { type: "module" });
     worker.onmessage = (event) => receive(event.data);
     handle = {
       ask: (message) => new Promise((resolve) => (replies.push(resolve), worker.postMessage(message))),
