@@ -62,16 +62,17 @@ export function defaultDirectory(): string {
 /**
  * The compaction mark: the generation of the newest archive and a random number, which
  * every compactor writes into the lock file after publishing an archive and before
- * removing anything. A reader that reads the same mark before and after listing the directory knows
- * that no compaction removed a file in between (`""` when there is no mark yet). Listings
+ * removing anything. A reader that reads the same mark before and after listing the
+ * directory and opening its files knows that no compaction removed a file in between
+ * (`""` when there is no lock file yet; `undefined` when it cannot be read). Listings
  * alone cannot tell: `readdir` is not atomic, and may miss both the archive linked and the
  * files removed during it.
  */
-export function compactionMark(lockPath: string): string {
+export function compactionMark(lockPath: string): string | undefined {
   try {
     return readFileSync(lockPath, "latin1");
-  } catch {
-    return ""; // no compaction yet, or an unreadable mark: the listings still decide
+  } catch (error) {
+    return (error as { code?: string }).code === "ENOENT" ? "" : undefined;
   }
 }
 
