@@ -1,16 +1,21 @@
 #!/usr/bin/env node
 /**
- * `mmstruct`: print or follow any struct file, no layout needed.
+ * `mmstruct`: print or follow any struct file, no layout needed; print or compact a
+ * metrics directory.
  *
  *     mmstruct show FILE [--json]
  *     mmstruct watch FILE [--json] [--interval MS] [--count N]
+ *     mmstruct metrics [DIR] [--format table|json]
+ *     mmstruct compact [DIR]
  *
  * Deno: `deno run --allow-ffi --allow-read jsr:@mmstruct/mmstruct/cli show FILE`.
  * npm: the package's `mmstruct` command.
  *
- * Exit status: 0 done, 2 bad usage, 3 the file cannot be opened, 4 it is not a valid
- * struct file, 5 no consistent snapshot (the writer died or is stuck in an update),
- * 1 anything else. Errors go to standard error as one line starting with `mmstruct: `.
+ * Exit status: 0 done, 2 bad usage, 3 the file (or directory) cannot be opened, 4 it is
+ * not a valid struct file, 5 no consistent snapshot (the writer died or is stuck in an
+ * update), 1 anything else. Errors go to standard error as one line starting with
+ * `mmstruct: `; for `metrics`, files of the directory that cannot be read are reported
+ * there too (one line each), and the status stays 0.
  *
  * @example Show a file as JSON
  * ```sh
@@ -26,23 +31,79 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { StructType } from "./layout/struct.ts";
 import type { FieldType } from "./layout/types.ts";
+import { collect, type Collected } from "./metrics/collect.ts";
+import { compact } from "./metrics/compact.ts";
+import type { Labels } from "./metrics/families.ts";
 import { MmapError } from "./mmap_error.ts";
 import { FormatError } from "./struct_file/format_error.ts";
 import { StaleWriterError } from "./struct_file/stale_writer_error.ts";
 import { StructFile } from "./struct_file/struct_file.ts";
 import { watch } from "./struct_file/watch.ts";
 
+/** A metric label set as Prometheus writes it: `{name="value",…}`, or nothing. */
+function labelText(labels: Labels): string {
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return pairs.length === 0 ? "" : `{${pairs.join(",")}}`;
+}
+
+function number(value: number): string {
+  return value === Infinity ? "+Inf" : value === -Infinity ? "-Inf" : String(value);
+}
+
+/** `mmstruct metrics`' table: a row per series. */
+function metricsTable({ families }: Collected): string {
+  const out: [string, string, string][] = [["METRIC", "TYPE", "VALUE"]];
+  for (const family of families) {
+    // Counters as their samples are named in both text formats.
+    const sample = family.type === "counter" ? `${family.name}_total` : family.name;
+    if (family.series.length === 0) out.push([sample, family.type, "(no series)"]);
+    for (const series of family.series) {
+      const name = `${sample}${labelText(series.labels)}`;
+      if ("buckets" in series) {
+        const buckets = series.buckets.map((b) => `${number(b.le)}: ${b.count}`).join(", ");
+        out.push([name, family.type, `count=${series.count} sum=${number(series.sum)} [${buckets}]`]);
+      } else {
+        out.push([name, family.type, number(series.value)]);
+      }
+    }
+  }
+  const width = [0, 0];
+  for (const row of out) for (const c of [0, 1]) width[c] = Math.max(width[c], row[c].length);
+  return out.map(([m, t, v]) => `${m.padEnd(width[0])}  ${t.padEnd(width[1])}  ${v}`).join("\n");
+}
+
+/** `mmstruct metrics --format json`: what `collect` returns; infinities and NaN as strings. */
+function metricsJson(collected: Collected): string {
+  return JSON.stringify(
+    collected,
+    (_key, value) => typeof value === "number" && !Number.isFinite(value) ? number(value) : value,
+  );
+}
+
+/** The output formats of `mmstruct metrics`: adding one is one line here. */
+const METRICS_FORMATS: Readonly<Record<string, (collected: Collected) => string>> = {
+  table: metricsTable,
+  json: metricsJson,
+};
+
 const USAGE = `Usage: mmstruct show FILE [--json]
        mmstruct watch FILE [--json] [--interval MS] [--count N]
+       mmstruct metrics [DIR] [--format ${Object.keys(METRICS_FORMATS).join("|")}]
+       mmstruct compact [DIR]
 
 Prints the fields of a struct file (any layout: the file describes itself).
   show    one consistent snapshot, as a table or --json
   watch   a snapshot at start and at every change: refreshed in place on a terminal,
           one line per change (key=value, or JSON with --json) otherwise
+Prints or compacts a metrics directory (default: $MMSTRUCT_METRICS_DIR, else
+$XDG_RUNTIME_DIR/mmstruct-metrics, else /dev/shm/mmstruct-metrics-<uid>).
+  metrics every process's metrics merged, once (default format: table)
+  compact fold the files of processes that have exited into one archive
 Options:
   --json          JSON output (64-bit integers as exact JSON numbers, bytes as arrays)
   --interval MS   watch: how often to look for changes (default 100)
   --count N       watch: exit after N snapshots
+  --format F      metrics: ${Object.keys(METRICS_FORMATS).join(", ")}
   -h, --help      this text
 Exit status: 0 ok, 2 usage, 3 cannot open, 4 not a struct file, 5 writer dead or stuck, 1 other.`;
 
@@ -135,6 +196,7 @@ async function main(argv: string[]): Promise<number> {
         json: { type: "boolean", default: false },
         interval: { type: "string" },
         count: { type: "string" },
+        format: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -147,11 +209,36 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const [command, path, ...extra] = positionals;
-  if (command !== "show" && command !== "watch") {
+  if (command !== "show" && command !== "watch" && command !== "metrics" && command !== "compact") {
     throw new UsageError(command === undefined ? "missing command" : `unknown command "${command}"`);
   }
-  if (path === undefined) throw new UsageError(`${command} needs a FILE`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  if (command === "metrics" || command === "compact") {
+    for (const name of ["json", "interval", "count"] as const) {
+      if (values[name] !== undefined && values[name] !== false) throw new UsageError(`--${name} is not for ${command}`);
+    }
+    if (command === "compact") {
+      if (values.format !== undefined) throw new UsageError("--format is for metrics");
+      const { compacted, removed, skipped } = compact(path);
+      console.log(
+        skipped
+          ? "skipped: another process is compacting the directory"
+          : `compacted ${compacted} files of exited writers, removed ${removed} files`,
+      );
+      return EXIT.ok;
+    }
+    const format = values.format ?? "table";
+    const formatter = Object.hasOwn(METRICS_FORMATS, format) ? METRICS_FORMATS[format] : undefined;
+    if (formatter === undefined) {
+      throw new UsageError(`--format must be one of ${Object.keys(METRICS_FORMATS).join(", ")}, got "${format}"`);
+    }
+    const collected = collect(path);
+    for (const error of collected.errors) console.error(`mmstruct: skipped: ${error.message}`);
+    console.log(formatter(collected));
+    return EXIT.ok;
+  }
+  if (path === undefined) throw new UsageError(`${command} needs a FILE`);
+  if (values.format !== undefined) throw new UsageError("--format is for metrics");
 
   if (command === "show") {
     if (values.interval !== undefined || values.count !== undefined) {

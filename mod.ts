@@ -130,6 +130,12 @@ export { StructFile, type StructFileCreateOptions, type StructFileOpenOptions } 
 export { FormatError, type FormatErrorReason } from "./struct_file/format_error.ts";
 export { StaleWriterError } from "./struct_file/stale_writer_error.ts";
 export { watch, type WatchEvent, type WatchOptions } from "./struct_file/watch.ts";
+export { Metrics, type MetricsOptions } from "./metrics/metrics.ts";
+export { Counter, CounterChild, type CounterConfig, type LabelValues } from "./metrics/counter.ts";
+export { Gauge, type GaugeAggregate, GaugeChild, type GaugeConfig } from "./metrics/gauge.ts";
+export { Histogram, HistogramChild, type HistogramConfig } from "./metrics/histogram.ts";
+export { collect, type Collected, type CollectOptions, type ScrapeError } from "./metrics/collect.ts";
+export { compact, type CompactResult } from "./metrics/compact.ts";
 export type {
   CounterFamily,
   CounterSeries,

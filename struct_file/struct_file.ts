@@ -9,7 +9,7 @@ import { ATOMIC_LOAD_MAY_WRITE } from "../ffi/runtime.ts";
 import { type Arrays, arraysFor, cachedReaderFor, readerFor, readInterpreted, type View } from "../layout/_codegen.ts";
 import type { Fields, StructInput, StructType, StructValue, StructView } from "../layout/struct.ts";
 import { libc } from "../ffi/libc.ts";
-import { createMappedFile, type MappedFile, openMappedFile, type SyncOptions } from "../mapped_file.ts";
+import { createMappedFile, type LockMode, type MappedFile, openMappedFile, type SyncOptions } from "../mapped_file.ts";
 import { MmapError } from "../mmap_error.ts";
 import { DATA_ALIGN, fnv1a64, HEADER_LENGTH, MAX_SCHEMA_LENGTH, OFFSET, readHeader, writeHeader } from "./_format.ts";
 import { isAlive, ownStartTime, PID } from "./_process.ts";
@@ -46,6 +46,13 @@ export interface StructFileCreateOptions<F extends Fields> {
    * @default {false}
    */
   overwrite?: boolean;
+  /**
+   * Hold a `flock(2)` lock on the file for the life of the handle, taken before the file
+   * appears at `path`, as {@linkcode MappedFile.create}.
+   *
+   * @default {undefined (no lock)}
+   */
+  lock?: LockMode;
 }
 
 /** Options for {@linkcode StructFile.open}. */
@@ -72,6 +79,13 @@ export interface StructFileOpenOptions<F extends Fields> {
    * @default {1000}
    */
   timeout?: number;
+  /**
+   * Hold a `flock(2)` lock on the file for the life of the handle, as
+   * {@linkcode MappedFile.open}: a conflicting lock is an `MmapError`.
+   *
+   * @default {undefined (no lock)}
+   */
+  lock?: LockMode;
 }
 
 /** Layouts rebuilt from schema text, so that opening many files of one layout parses it once. */
@@ -211,7 +225,7 @@ export class StructFile<F extends Fields = Fields> {
    *
    * @param path Where the file appears.
    * @param type The layout.
-   * @param options Initial values, mode, overwrite.
+   * @param options Initial values, mode, overwrite, a lock to hold.
    * @returns The file, open for writing.
    * @throws {TypeError} If `type` is not a struct type or an initial value is wrong.
    * @throws {RangeError} If an initial value does not fit.
@@ -252,7 +266,7 @@ export class StructFile<F extends Fields = Fields> {
     const dataOffset = roundUp(HEADER_LENGTH + schema.length, Math.max(DATA_ALIGN, type.align));
     const file = createMappedFile(
       path,
-      { size: dataOffset + type.size, mode: options.mode, overwrite: options.overwrite },
+      { size: dataOffset + type.size, mode: options.mode, overwrite: options.overwrite, lock: options.lock },
       (buffer) => {
         writeHeader(buffer, {
           schemaLength: schema.length,
@@ -276,7 +290,7 @@ export class StructFile<F extends Fields = Fields> {
    * anything malformed is a {@linkcode FormatError}, never a crash or an out-of-bounds view.
    *
    * @param path The struct file.
-   * @param options The expected layout, write access, snapshot timeout.
+   * @param options The expected layout, write access, snapshot timeout, a lock to hold.
    * @returns The open file.
    * @throws {FormatError} If the file is not a valid struct file or has another layout than `type`.
    * @throws {MmapError} If the file cannot be opened (`"ENOENT"`, `"EACCES"`, …).
@@ -308,7 +322,7 @@ export class StructFile<F extends Fields = Fields> {
     try {
       // At most what one buffer may hold on this runtime: a struct file whose data ends
       // within that opens even if more bytes follow (they are not part of it).
-      file = openMappedFile(path, { write: options.write ?? false }, libc().maxBufferLength);
+      file = openMappedFile(path, { write: options.write ?? false, lock: options.lock }, libc().maxBufferLength);
     } catch (error) {
       if (error instanceof MmapError && error.code === "EINVAL" && error.syscall === "mmap") {
         throw new FormatError(path, "truncated", "the file is empty", { cause: error });
