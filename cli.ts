@@ -12,7 +12,8 @@
  * Deno: `deno run --allow-ffi --allow-read jsr:@mmstruct/mmstruct/cli show FILE`.
  * npm: the package's `mmstruct` command.
  *
- * Exit status: 0 done, 2 bad usage, 3 the file (or directory) cannot be opened, 4 it is
+ * Exit status: 0 done, 2 bad usage, 3 the file (or directory, or for `serve` the address to
+ * listen on) cannot be opened, 4 it is
  * not a valid struct file, 5 no consistent snapshot (the writer died or is stuck in an
  * update), 1 anything else. Errors go to standard error as one line starting with
  * `mmstruct: `; for `metrics`, files of the directory that cannot be read are reported

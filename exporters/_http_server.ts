@@ -10,7 +10,10 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { constants } from "node:os";
+import { libc } from "../ffi/libc.ts";
 import { detectRuntime } from "../ffi/runtime.ts";
+import { MmapError } from "../mmap_error.ts";
 
 /** A fetch handler. */
 export type Handler = (request: Request) => Response | Promise<Response>;
@@ -182,19 +185,49 @@ async function listenNode(handler: Handler, options: ListenOptions): Promise<Htt
   };
 }
 
+/** Deno's names for the errors of `bind`, and the errno names the other runtimes give. */
+const DENO_ERRORS: Readonly<Record<string, string>> = {
+  AddrInUse: "EADDRINUSE",
+  AddrNotAvailable: "EADDRNOTAVAIL",
+  PermissionDenied: "EACCES",
+  NotCapable: "EACCES", // no --allow-net
+};
+
+/** A failure to listen as the project's error for failed system calls, the same on every runtime. */
+function listenError(error: unknown, options: ListenOptions): MmapError {
+  const e = error as { code?: unknown; name?: unknown; message?: unknown };
+  const code = typeof e.code === "string" && /^E[A-Z]+$/.test(e.code) ? e.code : DENO_ERRORS[String(e.name)] ?? "EIO";
+  const errno = (constants.errno as Record<string, number>)[code] ?? 0;
+  const host = options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname;
+  const reason = errno === 0 ? String(e.message) : libc().strerror(errno);
+  return new MmapError(`Cannot listen on ${host}:${options.port}: ${reason}`, {
+    syscall: "bind",
+    errno,
+    code,
+    cause: error,
+  });
+}
+
 /**
  * Serves `handler` on `hostname:port` with this runtime's HTTP server. Resolves once it
- * listens; rejects if it cannot (the port is taken: an error with `code` `"EADDRINUSE"`
- * on Node and Bun, `Deno.errors.AddrInUse` on Deno).
+ * listens.
+ *
+ * @throws {MmapError} If it cannot listen (`"EADDRINUSE"`: the port is taken;
+ * `"EADDRNOTAVAIL"`: no such local address; `"EACCES"`: a privileged port, or no
+ * `--allow-net` on Deno).
  */
 export async function listen(handler: Handler, options: ListenOptions): Promise<HttpServer> {
   const g = globalThis as { Deno?: DenoServe; Bun?: BunServe };
-  switch (detectRuntime()) {
-    case "deno":
-      return listenDeno(g.Deno!, handler, options);
-    case "bun":
-      return listenBun(g.Bun!, handler, options);
-    case "node":
-      return await listenNode(handler, options);
+  try {
+    switch (detectRuntime()) {
+      case "deno":
+        return listenDeno(g.Deno!, handler, options);
+      case "bun":
+        return listenBun(g.Bun!, handler, options);
+      case "node":
+        return await listenNode(handler, options);
+    }
+  } catch (error) {
+    throw listenError(error, options);
   }
 }

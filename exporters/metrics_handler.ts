@@ -54,7 +54,7 @@ export interface MetricsHandlerOptions {
 export type MetricsHandler = (request: Request) => Response | Promise<Response>;
 
 function checkOption(options: MetricsHandlerOptions, name: "openMetrics" | "gzip" | "meta"): boolean {
-  const value = options[name] ?? true;
+  const value = options[name] === undefined ? true : options[name];
   if (typeof value !== "boolean") {
     throw new TypeError(`Cannot make a metrics handler: ${name} must be a boolean, got ${JSON.stringify(value)}`);
   }

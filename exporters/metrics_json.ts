@@ -23,8 +23,9 @@ function nonFinite(_key: string, value: unknown): unknown {
  *   last one `le: "+Inf"` with `count` equal to the series' count. `labels` is an object of
  *   label names to string values, in the metric's label order.
  * - Numbers are JSON numbers, except the three JSON has none for: `"NaN"`, `"+Inf"` and
- *   `"-Inf"` are strings, spelled as in the Prometheus text format (a gauge set to
- *   `Infinity` has `"value": "+Inf"`). `created` (seconds since 1970-01-01 UTC) is left
+ *   `"-Inf"` are strings, spelled as in the Prometheus text format (a value of
+ *   `Infinity` has `"value": "+Inf"`; writers record finite values only, but a sum can
+ *   overflow, and a file written by another program can hold anything). `created` (seconds since 1970-01-01 UTC) is left
  *   out when no writer recorded one.
  * - `errors`: the files that could not be read or merged, `{ path, reason, message }`.
  * - `writers`: `{ live, dead, archives }`.
@@ -43,11 +44,18 @@ function nonFinite(_key: string, value: unknown): unknown {
  *
  * const dir = mkdtempSync(join(tmpdir(), "mmstruct-"));
  * using metrics = Metrics.create(dir);
- * metrics.gauge({ name: "temperature", help: "Temperature" }).set(Infinity);
+ * metrics.gauge({ name: "temperature", help: "Temperature" }).set(21.5);
+ * metrics.histogram({ name: "size_bytes", help: "Sizes", buckets: [1024] }).observe(4096);
  * const json = JSON.parse(toMetricsJson(collect(dir, { meta: false })));
- * assert.deepEqual(json.families, [
- *   { name: "temperature", help: "Temperature", unit: "", type: "gauge", series: [{ labels: {}, value: "+Inf" }] },
- * ]);
+ * const [size, temperature] = json.families;
+ * assert.deepEqual(temperature, {
+ *   name: "temperature",
+ *   help: "Temperature",
+ *   unit: "",
+ *   type: "gauge",
+ *   series: [{ labels: {}, value: 21.5 }],
+ * });
+ * assert.deepEqual(size.series[0].buckets, [{ le: 1024, count: 0 }, { le: "+Inf", count: 1 }]);
  * assert.deepEqual(json.writers, { live: 1, dead: 0, archives: 0 });
  * rmSync(dir, { recursive: true });
  * ```
