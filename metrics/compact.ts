@@ -5,7 +5,7 @@
  * @module
  */
 
-import { unlinkSync } from "node:fs";
+import { existsSync, unlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { MmapError } from "../mmap_error.ts";
@@ -127,14 +127,21 @@ function roundUp(n: number, min: number): number {
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * For tests only: `MMSTRUCT_TEST_COMPACT_PAUSE=before-publish` or `after-publish` makes a
- * compactor stop at that point for 60 seconds (saying so on standard error), so that a test
- * can kill it there or run other compactors, readers and writers meanwhile.
+ * For tests only, and documented as such: `MMSTRUCT_TEST_COMPACT_PAUSE=<point>[:<file>]`,
+ * `<point>` being `before-publish` or `after-publish`, makes a compactor say
+ * `mmstruct: compaction paused <point>` on standard error at that point and wait until
+ * `<file>` exists (at most 60 seconds; without a file, the full 60), so that a test can
+ * kill it there, or run other compactors, readers and writers meanwhile.
  */
 function pauseForTests(point: "before-publish" | "after-publish"): void {
-  if (readEnv("MMSTRUCT_TEST_COMPACT_PAUSE") !== point) return;
+  const setting = readEnv("MMSTRUCT_TEST_COMPACT_PAUSE");
+  if (setting === undefined || setting.split(":", 1)[0] !== point) return;
+  const resume = setting.slice(point.length + 1);
   console.error(`mmstruct: compaction paused ${point}`);
-  Atomics.wait(sleeper, 0, 0, 60_000);
+  for (const until = Date.now() + 60_000; Date.now() < until;) {
+    if (resume !== "" && existsSync(resume)) return;
+    Atomics.wait(sleeper, 0, 0, 10);
+  }
 }
 
 function remove(dir: string, name: string): boolean {
