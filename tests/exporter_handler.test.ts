@@ -94,6 +94,7 @@ test("metricsHandler() negotiates the format from the Accept header's media rang
     // Nothing acceptable, or nothing readable: the default format rather than a 406.
     ["application/json", "text"],
     ["text/plain;q=0", "text"],
+    ["application/openmetrics-text;q=0", "text"],
     ["application/openmetrics-text;q=2", "text"],
     ["application/openmetrics-text;q=abc, text/plain;q=0.1", "text"],
     [";;, ,garbage/, /x, */plain, \u00e9/\u00e9", "text"],

@@ -9,31 +9,26 @@
  */
 
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import process from "node:process";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Runtime } from "../ffi/runtime.ts";
 import { finish, lines, runtime, start, tempDir } from "./_helpers.ts";
 import { JOBS, SECONDS, type Totals, totals } from "./_exporter_workload.ts";
+import { skip } from "./_prometheus_tools.ts";
 
 const PROMETHEUS = "/usr/bin/prometheus";
 /** How long Prometheus gets to show the exact totals once every writer is done. */
 const DEADLINE_MS = 60_000;
 
-/** Why the test cannot run (`false` when it can): Prometheus is missing and cannot be installed. */
-function prometheusMissing(): string | false {
-  const works = () => spawnSync(PROMETHEUS, ["--version"], { stdio: "ignore" }).status === 0;
-  if (works()) return false;
-  if (process.getuid?.() !== 0) return `${PROMETHEUS} is missing, and apt-get needs root (Debian package prometheus)`;
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const apt = (args: string[]) => spawnSync("apt-get", [...args, "-qq"], { env, stdio: "ignore", timeout: 600_000 });
-  apt(["update"]);
-  apt(["install", "-y", "--no-install-recommends", "prometheus"]);
-  return works() ? false : `${PROMETHEUS} is missing and "apt-get install prometheus" failed`;
-}
+/**
+ * Why the test cannot run (`false` when it can): Debian's package `prometheus` (the server
+ * and promtool) is missing and could not be installed (see `_prometheus_tools.ts`).
+ */
+const prometheusMissing = (): string | false =>
+  skip.promtool && `the Prometheus server is not available: ${skip.promtool}`;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
