@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import process from "node:process";
 import { MmapError } from "../mmap_error.ts";
 import { StructFile } from "../struct_file/struct_file.ts";
-import { defaultDirectory, listDirectory, readEnv } from "./_directory.ts";
+import { defaultDirectory, listDirectory, readEnv, writeCompactionMark } from "./_directory.ts";
 import { probe, tryLockFile, unlockFile } from "./_lock.ts";
 import { MetricsFile } from "./_metrics_file.ts";
 import type { MetricDecl } from "./_names.ts";
@@ -280,8 +280,10 @@ function compactLocked(dir: string): CompactResult {
 
     if (compacted === 0) {
       // Nothing new to fold: only remove what the newest archive already holds.
+      const leftover = subsumes.filter((name) => name !== newest?.name);
+      if (leftover.length > 0) writeCompactionMark(join(dir, COMPACT_LOCK), newest!.generation);
       let removed = 0;
-      for (const name of subsumes) if (name !== newest?.name && remove(dir, name)) removed++;
+      for (const name of leftover) if (remove(dir, name)) removed++;
       return { compacted: 0, removed, skipped: false };
     }
 
@@ -318,6 +320,8 @@ function compactLocked(dir: string): CompactResult {
         if (!(error instanceof MmapError && error.code === "EEXIST") || generation > highest + 100) throw error;
       }
     }
+    // Before anything is removed: readers that see the mark unchanged saw no removal.
+    writeCompactionMark(join(dir, COMPACT_LOCK), generation);
     pauseForTests("after-publish");
     let removed = 0;
     for (const name of subsumes) if (remove(dir, name)) removed++;
