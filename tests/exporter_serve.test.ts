@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import process from "node:process";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { collect, OPENMETRICS_CONTENT_TYPE } from "../mod.ts";
+import { collect, type Collected, OPENMETRICS_CONTENT_TYPE } from "../mod.ts";
 import { finish, lines, run, runtime, start, tempDir } from "./_helpers.ts";
 import { JOBS, totals } from "./_exporter_workload.ts";
 import { counterValues } from "./_metrics.ts";
@@ -82,7 +82,7 @@ for (const name of ["SIGTERM", "SIGINT"] as const) {
     const json = await fetch(new URL("/metrics.json", server.url));
     assert.equal(json.status, 200);
     assert.deepEqual(
-      counterValues(await json.json(), "exporter_jobs"),
+      counterValues(await json.json() as Collected, "exporter_jobs"),
       counterValues(collect(tmp.dir), "exporter_jobs"),
     );
     const health = await fetch(new URL("/healthz", server.url));

@@ -170,6 +170,14 @@ async function startWorker(): Promise<{ ask(message: unknown): Promise<unknown>;
       stop: async () => void await worker.terminate(),
     };
   } else {
+    // The Web Worker of Deno and Bun: a global that tsc's libs for the Node build do not declare.
+    const { Worker } = globalThis as unknown as {
+      Worker: new (url: URL, options: { type: "module" }) => {
+        onmessage: ((event: { data: unknown }) => void) | null;
+        postMessage(message: unknown): void;
+        terminate(): void;
+      };
+    };
     const worker = new Worker(url, { type: "module" });
     worker.onmessage = (event) => receive(event.data);
     handle = {
