@@ -195,6 +195,9 @@ test("metricsHandler() answers other paths with 404 and other methods with 405 a
       assert.match(await response.text(), new RegExp(`^Method not allowed: "${method}"`));
     }
   }
+  const head = await handler(get("/nope", {}, "HEAD"));
+  assert.equal(head.status, 404);
+  assert.equal(head.body, null);
   // The query string does not change the route.
   assert.equal((await handler(get("/metrics?format=json&x=1"))).status, 200);
 });
