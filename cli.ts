@@ -94,7 +94,7 @@ Prints the fields of a struct file (any layout: the file describes itself).
   show    one consistent snapshot, as a table or --json
   watch   a snapshot at start and at every change: refreshed in place on a terminal,
           one line per change (key=value, or JSON with --json) otherwise
-Prints or compacts a metrics directory (default: $MMSTRUCT_METRICS_DIR, else
+Prints, compacts or serves a metrics directory (default: $MMSTRUCT_METRICS_DIR, else
 $XDG_RUNTIME_DIR/mmstruct-metrics, else /dev/shm/mmstruct-metrics-<uid>).
   metrics every process's metrics merged, once (default format: table)
   compact fold the files of processes that have exited into one archive
@@ -112,7 +112,8 @@ Options:
   --no-openmetrics
                   serve: Prometheus text to every client, even those asking for OpenMetrics
   -h, --help      this text
-Exit status: 0 ok, 2 usage, 3 cannot open, 4 not a struct file, 5 writer dead or stuck, 1 other.`;
+Exit status: 0 ok, 2 usage, 3 cannot open (serve: cannot listen), 4 not a struct file, 5 writer dead
+or stuck, 1 other.`;
 
 /** Exit statuses, for scripts. */
 const EXIT = { ok: 0, other: 1, usage: 2, open: 3, format: 4, stale: 5 } as const;
