@@ -55,13 +55,13 @@ function plain(status: number, message: string, extra: Record<string, string> = 
 
 /**
  * A fetch handler that sends each path to its route: `GET` and `HEAD` (the `GET`
- * response without its body, headers kept), `405 Method Not Allowed` with `Allow` for
- * other methods, `404 Not Found` naming the paths there are for other paths. The query
- * string is ignored.
+ * response without its body, headers kept, also for a 404), `405 Method Not Allowed` with
+ * `Allow` for other methods, `404 Not Found` naming the paths there are for other paths.
+ * The query string is ignored.
  */
 export function router(routes: ReadonlyMap<string, Route>): (request: Request) => Response {
   const known = [...routes.keys()].join(", ");
-  return (request: Request): Response => {
+  const answer = (request: Request): Response => {
     const path = new URL(request.url).pathname;
     const route = routes.get(path);
     if (route === undefined) return plain(404, `Not found: ${JSON.stringify(path)}; this server has ${known}`);
@@ -70,8 +70,11 @@ export function router(routes: ReadonlyMap<string, Route>): (request: Request) =
         allow: ALLOW,
       });
     }
-    const response = route(request);
-    if (request.method === "GET") return response;
+    return route(request);
+  };
+  return (request: Request): Response => {
+    const response = answer(request);
+    if (request.method !== "HEAD") return response;
     return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 }
