@@ -1,21 +1,25 @@
 #!/usr/bin/env node
 /**
- * `mmstruct`: print or follow any struct file, no layout needed; print or compact a
- * metrics directory.
+ * `mmstruct`: print or follow any struct file, no layout needed; print, compact or serve
+ * a metrics directory.
  *
  *     mmstruct show FILE [--json]
  *     mmstruct watch FILE [--json] [--interval MS] [--count N]
  *     mmstruct metrics [DIR] [--format table|json]
  *     mmstruct compact [DIR]
+ *     mmstruct serve [DIR] [--listen HOST:PORT] [--compact-interval S] [--no-openmetrics]
  *
  * Deno: `deno run --allow-ffi --allow-read jsr:@mmstruct/mmstruct/cli show FILE`.
  * npm: the package's `mmstruct` command.
  *
- * Exit status: 0 done, 2 bad usage, 3 the file (or directory) cannot be opened, 4 it is
+ * Exit status: 0 done, 2 bad usage, 3 the file (or directory, or for `serve` the address to
+ * listen on) cannot be opened, 4 it is
  * not a valid struct file, 5 no consistent snapshot (the writer died or is stuck in an
  * update), 1 anything else. Errors go to standard error as one line starting with
  * `mmstruct: `; for `metrics`, files of the directory that cannot be read are reported
- * there too (one line each), and the status stays 0.
+ * there too (one line each), and the status stays 0. `serve` runs until SIGINT or SIGTERM
+ * and then exits with 0; it prints a line when it starts (with the address it listens on)
+ * and when it stops, and one line on standard error per problem, never one per request.
  *
  * @example Show a file as JSON
  * ```sh
@@ -31,6 +35,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { StructType } from "./layout/struct.ts";
 import type { FieldType } from "./layout/types.ts";
+import { MAX_COMPACT_INTERVAL, parseListen, serve } from "./exporters/_serve.ts";
+import { toMetricsJson } from "./exporters/metrics_json.ts";
 import { collect, type Collected } from "./metrics/collect.ts";
 import { compact } from "./metrics/compact.ts";
 import type { Labels } from "./metrics/families.ts";
@@ -72,40 +78,42 @@ function metricsTable({ families }: Collected): string {
   return out.map(([m, t, v]) => `${m.padEnd(width[0])}  ${t.padEnd(width[1])}  ${v}`).join("\n");
 }
 
-/** `mmstruct metrics --format json`: what `collect` returns; infinities and NaN as strings. */
-function metricsJson(collected: Collected): string {
-  return JSON.stringify(
-    collected,
-    (_key, value) => typeof value === "number" && !Number.isFinite(value) ? number(value) : value,
-  );
-}
-
 /** The output formats of `mmstruct metrics`: adding one is one line here. */
 const METRICS_FORMATS: Readonly<Record<string, (collected: Collected) => string>> = {
   table: metricsTable,
-  json: metricsJson,
+  json: toMetricsJson, // the same JSON as `mmstruct serve`'s /metrics.json
 };
 
 const USAGE = `Usage: mmstruct show FILE [--json]
        mmstruct watch FILE [--json] [--interval MS] [--count N]
        mmstruct metrics [DIR] [--format ${Object.keys(METRICS_FORMATS).join("|")}]
        mmstruct compact [DIR]
+       mmstruct serve [DIR] [--listen HOST:PORT] [--compact-interval S] [--no-openmetrics]
 
 Prints the fields of a struct file (any layout: the file describes itself).
   show    one consistent snapshot, as a table or --json
   watch   a snapshot at start and at every change: refreshed in place on a terminal,
           one line per change (key=value, or JSON with --json) otherwise
-Prints or compacts a metrics directory (default: $MMSTRUCT_METRICS_DIR, else
+Prints, compacts or serves a metrics directory (default: $MMSTRUCT_METRICS_DIR, else
 $XDG_RUNTIME_DIR/mmstruct-metrics, else /dev/shm/mmstruct-metrics-<uid>).
   metrics every process's metrics merged, once (default format: table)
   compact fold the files of processes that have exited into one archive
+  serve   HTTP for Prometheus: GET /metrics (Prometheus text, or OpenMetrics when
+          asked), /metrics.json, /healthz; compacts periodically; stops on SIGINT/SIGTERM
 Options:
   --json          JSON output (64-bit integers as exact JSON numbers, bytes as arrays)
   --interval MS   watch: how often to look for changes (default 100)
   --count N       watch: exit after N snapshots
   --format F      metrics: ${Object.keys(METRICS_FORMATS).join(", ")}
+  --listen A      serve: HOST:PORT, [IPv6]:PORT or :PORT (all IPv4 interfaces);
+                  default 127.0.0.1:9464, port 0 for any free port
+  --compact-interval S
+                  serve: seconds between compactions (default 60, 0 for none)
+  --no-openmetrics
+                  serve: Prometheus text to every client, even those asking for OpenMetrics
   -h, --help      this text
-Exit status: 0 ok, 2 usage, 3 cannot open, 4 not a struct file, 5 writer dead or stuck, 1 other.`;
+Exit status: 0 ok, 2 usage, 3 cannot open (serve: cannot listen), 4 not a struct file, 5 writer dead
+or stuck, 1 other.`;
 
 /** Exit statuses, for scripts. */
 const EXIT = { ok: 0, other: 1, usage: 2, open: 3, format: 4, stale: 5 } as const;
@@ -197,6 +205,9 @@ async function main(argv: string[]): Promise<number> {
         interval: { type: "string" },
         count: { type: "string" },
         format: { type: "string" },
+        listen: { type: "string" },
+        "compact-interval": { type: "string" },
+        "no-openmetrics": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -209,10 +220,38 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const [command, path, ...extra] = positionals;
-  if (command !== "show" && command !== "watch" && command !== "metrics" && command !== "compact") {
+  if (
+    command !== "show" && command !== "watch" && command !== "metrics" && command !== "compact" && command !== "serve"
+  ) {
     throw new UsageError(command === undefined ? "missing command" : `unknown command "${command}"`);
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  if (command !== "serve") {
+    for (const name of ["listen", "compact-interval", "no-openmetrics"] as const) {
+      if (values[name] !== undefined && values[name] !== false) throw new UsageError(`--${name} is for serve`);
+    }
+  } else {
+    for (const name of ["json", "interval", "count", "format"] as const) {
+      if (values[name] !== undefined && values[name] !== false) throw new UsageError(`--${name} is not for serve`);
+    }
+    let address;
+    try {
+      address = parseListen(values.listen ?? "127.0.0.1:9464");
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    const interval = values["compact-interval"] ?? "60";
+    const seconds = Number(interval);
+    if (!/^\d+$/.test(interval) || seconds > MAX_COMPACT_INTERVAL) {
+      throw new UsageError(
+        `--compact-interval must be a whole number of seconds from 0 to ${MAX_COMPACT_INTERVAL}, got "${interval}"`,
+      );
+    }
+    return await serve({ dir: path, ...address, compactInterval: seconds, openMetrics: !values["no-openmetrics"] }, {
+      info: (line) => console.log(line),
+      error: (line) => console.error(line),
+    });
+  }
   if (command === "metrics" || command === "compact") {
     for (const name of ["json", "interval", "count"] as const) {
       if (values[name] !== undefined && values[name] !== false) throw new UsageError(`--${name} is not for ${command}`);

@@ -150,3 +150,5 @@ export type {
 } from "./metrics/families.ts";
 export { PROMETHEUS_CONTENT_TYPE, toPrometheus } from "./metrics/prometheus_text.ts";
 export { OPENMETRICS_CONTENT_TYPE, toOpenMetrics } from "./metrics/openmetrics_text.ts";
+export { type MetricsHandler, metricsHandler, type MetricsHandlerOptions } from "./exporters/metrics_handler.ts";
+export { toMetricsJson } from "./exporters/metrics_json.ts";
