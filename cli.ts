@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
  * `mmstruct`: print or follow any struct file, no layout needed; print or compact a
- * metrics directory.
+ * metrics directory; be a munin plugin or a Nagios/Icinga check over one.
  *
  *     mmstruct show FILE [--json]
  *     mmstruct watch FILE [--json] [--interval MS] [--count N]
  *     mmstruct metrics [DIR] [--format table|json]
  *     mmstruct compact [DIR]
+ *     mmstruct munin [DIR] [config|autoconf] [--plugin NAME]
+ *     mmstruct check [DIR] --metric NAME [--label K=V]... [-w RANGE] [-c RANGE] [--rate --state FILE]
  *
  * Deno: `deno run --allow-ffi --allow-read jsr:@mmstruct/mmstruct/cli show FILE`.
  * npm: the package's `mmstruct` command.
@@ -15,7 +17,15 @@
  * not a valid struct file, 5 no consistent snapshot (the writer died or is stuck in an
  * update), 1 anything else. Errors go to standard error as one line starting with
  * `mmstruct: `; for `metrics`, files of the directory that cannot be read are reported
- * there too (one line each), and the status stays 0.
+ * there too (one line each), and the status stays 0. `check` follows the Nagios plugin
+ * rules instead: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN, and its one line on standard output.
+ *
+ * Symlinked (through npm's `mmstruct` command or `dist/cli.js`) into munin's plugin
+ * directory under a name starting with `mmstruct_`, the command is that munin plugin:
+ * `mmstruct munin --plugin <name>`, with the directory from `env.MMSTRUCT_METRICS_DIR`.
+ * For munin-node-configure:
+ * #%# family=manual
+ * #%# capabilities=autoconf
  *
  * @example Show a file as JSON
  * ```sh
@@ -26,9 +36,12 @@
  */
 
 import { realpathSync } from "node:fs";
+import { basename } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { runCheck } from "./exporters/_check_command.ts";
+import { runMunin } from "./exporters/_munin_command.ts";
 import type { StructType } from "./layout/struct.ts";
 import type { FieldType } from "./layout/types.ts";
 import { collect, type Collected } from "./metrics/collect.ts";
@@ -90,6 +103,8 @@ const USAGE = `Usage: mmstruct show FILE [--json]
        mmstruct watch FILE [--json] [--interval MS] [--count N]
        mmstruct metrics [DIR] [--format ${Object.keys(METRICS_FORMATS).join("|")}]
        mmstruct compact [DIR]
+       mmstruct munin [DIR] [config|autoconf] [--plugin NAME]
+       mmstruct check [DIR] --metric NAME [--label K=V]... [-w RANGE] [-c RANGE] [--rate --state FILE]
 
 Prints the fields of a struct file (any layout: the file describes itself).
   show    one consistent snapshot, as a table or --json
@@ -99,6 +114,10 @@ Prints or compacts a metrics directory (default: $MMSTRUCT_METRICS_DIR, else
 $XDG_RUNTIME_DIR/mmstruct-metrics, else /dev/shm/mmstruct-metrics-<uid>).
   metrics every process's metrics merged, once (default format: table)
   compact fold the files of processes that have exited into one archive
+  munin   a munin plugin: config, autoconf, or the values (one graph per metric
+          when MUNIN_CAP_MULTIGRAPH is set); symlinked as mmstruct_<name>, it is one
+  check   a Nagios/Icinga plugin: a metric against Nagios ranges, with perfdata
+          ('mmstruct check --help' for its options; exit status 0 to 3)
 Options:
   --json          JSON output (64-bit integers as exact JSON numbers, bytes as arrays)
   --interval MS   watch: how often to look for changes (default 100)
@@ -187,6 +206,9 @@ function integerOption(value: string | undefined, name: string, fallback: number
 }
 
 async function main(argv: string[]): Promise<number> {
+  // The plugins take their own arguments, and check has its own exit statuses.
+  if (argv[0] === "munin") return runMunin(argv.slice(1));
+  if (argv[0] === "check") return runCheck(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({
@@ -302,5 +324,8 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
-  process.exitCode = await run(process.argv.slice(2));
+  // Symlinked into munin's plugin directory as mmstruct_<name>, the command is that plugin.
+  const invokedAs = basename(process.argv[1] ?? "");
+  const args = process.argv.slice(2);
+  process.exitCode = await run(/^mmstruct_./.test(invokedAs) ? ["munin", "--plugin", invokedAs, ...args] : args);
 }

@@ -148,3 +148,13 @@ export type {
   Labels,
   MetricFamily,
 } from "./metrics/families.ts";
+export { type MuninOptions, toMunin } from "./exporters/munin.ts";
+export { NagiosRange } from "./exporters/nagios_range.ts";
+export {
+  NAGIOS_STATUS_NAMES,
+  nagiosCheck,
+  type NagiosCheckOptions,
+  type NagiosCheckResult,
+  type NagiosCheckState,
+  type NagiosStatus,
+} from "./exporters/nagios_check.ts";
