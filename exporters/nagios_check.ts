@@ -279,7 +279,8 @@ function checkOptions(options: NagiosCheckOptions): {
  * notation (`U` for a value that is not a number), and the UOM `c` for a counter's total
  * (and a histogram's count or sum), `s`, `B` or `%` for a gauge or quantile in `seconds`,
  * `bytes` or `percent`, none for rates. `|` and line breaks in label values are written
- * as escapes (`\x7c`, `\n`), so they cannot break the output.
+ * as escapes (`\x7c`, `\n`), so they cannot break the output, and so are spaces in
+ * perfdata labels (`\x20`), which Icinga 2 would split the item at, quotes or not.
  *
  * With `rate`, the first check (no valid `previous`) is OK without a value, saying that
  * the rate is not known yet, and returns the state to keep; later checks compute the
@@ -449,7 +450,8 @@ export function nagiosCheck(families: readonly MetricFamily[], options: NagiosCh
   const perfdata = items.map((item) => {
     const v = part === "quantile" && item.empty ? undefined : plainNumber(item.value!);
     const fields = [v === undefined ? "U" : `${v}${uom}`, warning?.toString() ?? "", critical?.toString() ?? "", min];
-    return `${perfLabel(text(item.name))}=${fields.join(";").replace(/;+$/, "")}`;
+    // Icinga 2 splits perfdata at spaces even inside quotes: a space in a label value is written as an escape.
+    return `${perfLabel(text(item.name).replaceAll(" ", "\\x20"))}=${fields.join(";").replace(/;+$/, "")}`;
   }).join(" ");
   return { status, output: `MMSTRUCT ${NAGIOS_STATUS_NAMES[status]} - ${text(summary)}|${perfdata}`, state };
 }

@@ -145,9 +145,10 @@ describe("nagiosCheck", () => {
     metrics.gauge({ name: "tiny", help: "Tiny" }).set(1e-7);
     const { families } = collect(tmp.dir);
     const perf = (metric: string, labels = {}) => nagiosCheck(families, { metric, labels }).output.split("|")[1];
-    // A label with a space, = or ' is quoted, a quote inside doubled; | and line breaks are escaped.
+    // A label with =, ' (or a space) is quoted, a quote inside doubled; | and line breaks are escaped.
     assert.equal(perf("odd", { v: "plain" }), `'odd_total{v="plain"}'=1c;;;0`);
-    assert.equal(perf("odd", { v: "a b" }), `'odd_total{v="a b"}'=1c;;;0`);
+    // A space too, since Icinga 2 splits perfdata at every space, in quotes or not.
+    assert.equal(perf("odd", { v: "a b" }), `'odd_total{v="a\\x20b"}'=1c;;;0`);
     assert.equal(perf("odd", { v: "it's" }), `'odd_total{v="it''s"}'=1c;;;0`);
     assert.equal(perf("odd", { v: "x|y" }), `'odd_total{v="x\\x7cy"}'=1c;;;0`);
     assert.equal(perf("odd", { v: "two\nlines" }), `'odd_total{v="two\\nlines"}'=1c;;;0`);
@@ -156,6 +157,10 @@ describe("nagiosCheck", () => {
     assert.equal(perf("tiny"), "tiny=0.0000001");
     const text = nagiosCheck(families, { metric: "odd", labels: { v: "x|y" } }).output;
     assert.equal(text.split("|").length, 2, "one | only, before the perfdata");
+    assert.match(
+      nagiosCheck(families, { metric: "odd", labels: { v: "a b" } }).output,
+      /^MMSTRUCT OK - odd_total\{v="a b"\} = 1\|/,
+    );
   });
 
   test("nagiosCheck() is UNKNOWN for a NaN gauge, a missing metric, and a quantile or rate of the wrong type", () => {
