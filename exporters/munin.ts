@@ -18,14 +18,15 @@ export interface MuninOptions {
   command?: "config" | "fetch";
   /**
    * One graph per metric family, each introduced by a `multigraph` line. Pass `true` only
-   * when munin says it understands them (`MUNIN_CAP_MULTIGRAPH` is set, as munin-node
-   * 1.4 and later and munin-run do). Without, everything goes in one graph.
+   * when munin says it understands them: `MUNIN_CAP_MULTIGRAPH` is set (munin-node sets it
+   * for masters of munin 1.4 and later, munin-run always). Without, everything goes in one
+   * graph.
    *
    * @default {false}
    */
   multigraph?: boolean;
   /**
-   * With `command: "config"`, print the values too (munin's `dirtyconfig`: set
+   * With `command: "config"`, print the values too (munin's `dirtyconfig`:
    * `MUNIN_CAP_DIRTYCONFIG=1` tells a plugin that munin-node takes them from `config`).
    *
    * @default {false}
