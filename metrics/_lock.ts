@@ -8,6 +8,7 @@
  * @module
  */
 
+import { readFileSync } from "node:fs";
 import { check, errnoError } from "../ffi/check.ts";
 import { type Libc, libc } from "../ffi/libc.ts";
 
@@ -46,6 +47,63 @@ export function probe(path: string): "live" | "dead" | "gone" {
   } finally {
     c.close(fd);
   }
+}
+
+/**
+ * Descriptors a reader may keep open to probe live writers' files without opening them at
+ * every scrape (an open is most of a probe's cost): a quarter of the process's limit on
+ * open files, at most 4096; 256 where the limit cannot be read.
+ */
+function probeBudget(): number {
+  try {
+    const line = readFileSync("/proc/self/limits", "latin1").split("\n").find((l) => l.startsWith("Max open files"));
+    const soft = Number(line?.split(/\s+/)[3]);
+    return Number.isSafeInteger(soft) ? Math.min(4096, Math.floor(soft / 4)) : 256;
+  } catch {
+    return 256;
+  }
+}
+
+let budget: number | undefined;
+
+/**
+ * Opens `path` to probe it again and again with {@linkcode probeDescriptor}, or returns -1
+ * when the descriptor budget is spent (or the file cannot be opened: {@linkcode probe} will
+ * say why). Release it with {@linkcode closeProbe}.
+ */
+export function openProbe(path: string): number {
+  budget ??= probeBudget();
+  if (budget <= 0) return -1;
+  const c = libc();
+  const k = c.platform.constants;
+  const fd = c.open(path, k.O_RDONLY | k.O_CLOEXEC | k.O_NONBLOCK | k.O_NOCTTY, 0);
+  if (fd !== -1) budget--;
+  return fd;
+}
+
+/** Closes a descriptor from {@linkcode openProbe}. */
+export function closeProbe(fd: number): void {
+  if (fd === -1) return;
+  libc().close(fd);
+  budget!++;
+}
+
+/**
+ * {@linkcode probe} through a descriptor from {@linkcode openProbe}: the open file stays the
+ * same file even if its name is removed, and a removed file's writer is gone.
+ *
+ * @throws {MmapError} If `flock` fails for another reason than the lock being held.
+ */
+export function probeDescriptor(fd: number, path: string): "live" | "dead" {
+  const c = libc();
+  const k = c.platform.constants;
+  if (c.flock(fd, k.LOCK_SH | k.LOCK_NB) === 0) {
+    c.flock(fd, k.LOCK_UN);
+    return "dead";
+  }
+  const errno = c.errno();
+  if (wouldBlock(c, errno)) return "live";
+  throw errnoError(c, errno, "flock", `Cannot check the writer of ${JSON.stringify(path)}`, path);
 }
 
 /**

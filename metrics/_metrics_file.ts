@@ -13,7 +13,7 @@ import { MappedFile } from "../mapped_file.ts";
 import { FormatError } from "../struct_file/format_error.ts";
 import { StructFile } from "../struct_file/struct_file.ts";
 import { declProblem, makeDecl, type MetricDecl, quote, slotWidth } from "./_names.ts";
-import { FLAG_ARCHIVE, METRICS_FORMAT, recordLength, type SegmentFields, segmentShape } from "./_segment.ts";
+import { FLAG_ARCHIVE, METRICS_FORMAT, type SegmentFields, segmentShape } from "./_segment.ts";
 
 /** A file that is a valid struct file but not a metrics file (reason `"not-metrics"`). */
 export class NotMetricsError extends Error {
@@ -90,6 +90,8 @@ export class MetricsFile {
   /** The same file mapped again: a read-only struct file's views copy arrays, and the slots must be live. */
   readonly #raw: MappedFile;
   readonly #entries: Uint8Array;
+  /** The entry log as a DataView, for the records' lengths. */
+  readonly #lengths: DataView;
   readonly #length: AtomicField<number>;
   readonly #byId = new Map<number, FileMetric>();
   /** Bytes of the entry log parsed so far. */
@@ -118,6 +120,7 @@ export class MetricsFile {
     this.generation = Number(view.generation);
     this.slots = slots;
     this.#entries = entries;
+    this.#lengths = new DataView(entries.buffer, entries.byteOffset, entries.byteLength);
     this.#length = atomic(view, "entries_length");
   }
 
@@ -188,7 +191,8 @@ export class MetricsFile {
     const start = this.#parsed;
     let offset = start;
     while (offset + 4 <= published) {
-      const n = recordLength(entries, offset);
+      // In bounds: offset + 4 <= published <= entries.length. Native byte order.
+      const n = this.#lengths.getUint32(offset, LITTLE);
       // Both terms are at most 2^32 and published <= entries.length: exact and in bounds.
       const end = offset + 4 + n;
       if (n === 0 || end > published) {
@@ -251,8 +255,11 @@ export class MetricsFile {
             quote(metric.decl.name)
           } are not ${metric.decl.labelNames.length} strings`;
         }
-        for (const value of labels) {
-          if (typeof value !== "string" || value.includes("\0")) return `label value ${quote(value)} is not valid`;
+        for (let i = 0; i < labels.length; i++) {
+          const value = labels[i];
+          if (typeof value !== "string" || value.indexOf("\0") !== -1) {
+            return `label value ${quote(value)} is not valid`;
+          }
         }
       }
       const slot = r.slot;

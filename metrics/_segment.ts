@@ -143,9 +143,3 @@ export function encodeRecord(record: unknown): Uint8Array {
   out.set(json, 4);
   return out;
 }
-
-/** Reads the u32 length of the record at `offset` (a multiple of 4 within `entries`). */
-export function recordLength(entries: Uint8Array, offset: number): number {
-  // In bounds: the caller checks offset + 4 <= the published length <= entries.length.
-  return new DataView(entries.buffer, entries.byteOffset + offset, 4).getUint32(0, LITTLE);
-}

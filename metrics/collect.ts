@@ -5,14 +5,14 @@
  */
 
 import { statSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { MmapError } from "../mmap_error.ts";
 import { FormatError } from "../struct_file/format_error.ts";
-import { defaultDirectory, listDirectory } from "./_directory.ts";
-import { probe } from "./_lock.ts";
+import { compactionMark, defaultDirectory, listDirectory } from "./_directory.ts";
+import { closeProbe, openProbe, probe, probeDescriptor } from "./_lock.ts";
 import { type Contribution, type MergeProblem, Registry } from "./_merge.ts";
 import { MetricsFile, NotMetricsError } from "./_metrics_file.ts";
-import { ARCHIVE_NAME, archiveGeneration } from "./_segment.ts";
+import { ARCHIVE_NAME, archiveGeneration, COMPACT_LOCK } from "./_segment.ts";
 import type { GaugeFamily, MetricFamily } from "./families.ts";
 
 /** Options for {@linkcode collect}. */
@@ -63,6 +63,15 @@ interface Entry extends Contribution {
   dead: boolean;
   /** For archives, checked at each scrape: a new archive with an old name is another file. */
   inode: number;
+  /** A descriptor kept open to probe a live writer's lock, or -1. */
+  probe: number;
+}
+
+/** Closes what an entry holds. */
+function release(entry: Entry): void {
+  closeProbe(entry.probe);
+  entry.probe = -1;
+  entry.file.close();
 }
 
 /** What a directory's scrapes keep. */
@@ -86,7 +95,7 @@ function cacheFor(dir: string): DirectoryCache {
     cache = { entries: new Map(), registry: new Registry() };
     if (caches.size >= MAX_DIRECTORIES) {
       const [oldest, evicted] = caches.entries().next().value!;
-      for (const entry of evicted.entries.values()) entry.file.close();
+      for (const entry of evicted.entries.values()) release(entry);
       caches.delete(oldest);
     }
   }
@@ -129,13 +138,13 @@ function openAll(dir: string, names: readonly string[], cache: DirectoryCache, f
     const known = cache.entries.get(name);
     if (known !== undefined) {
       if (!known.file.archive || known.inode === inodeOf(known.file.path)) continue;
-      known.file.close();
+      release(known);
       cache.entries.delete(name);
     }
     try {
       const file = MetricsFile.open(dir, name);
       const inode = file.archive ? inodeOf(file.path) : 0;
-      cache.entries.set(name, { file, live: false, dead: file.archive, inode, index: undefined });
+      cache.entries.set(name, { file, live: false, dead: file.archive, inode, index: undefined, probe: -1 });
       failed.delete(name);
     } catch (error) {
       if (error instanceof MmapError && error.code === "ENOENT") vanished = true;
@@ -215,14 +224,21 @@ export function collect(dir?: string, options: CollectOptions = {}): Collected {
   const errors: ScrapeError[] = [];
   const failed = new Map<string, ScrapeError>();
 
-  // Compaction publishes an archive before it removes what the archive holds: a listing
-  // that agrees with the one after every file was opened saw no compaction in between.
+  // Compaction publishes an archive, then writes its mark, then removes what the archive
+  // holds: a scrape that reads the same mark before listing and after opening saw no
+  // removal, so its listing holds every file, or the archive that holds it. A reader that
+  // cannot read the mark lists again, and trusts listings that agree on the archives (which
+  // misses only two compactions within the two listings).
+  const markPath = join(where, COMPACT_LOCK);
   let names: string[] = [];
   for (let attempt = 1;; attempt++) {
+    const mark = compactionMark(markPath);
     names = list(where);
     const vanished = openAll(where, names, cache, failed);
-    const again = list(where);
-    if (!vanished && archiveNames(names) === archiveNames(again)) break;
+    const settled = mark === undefined
+      ? archiveNames(names) === archiveNames(list(where))
+      : compactionMark(markPath) === mark;
+    if (!vanished && settled) break;
     if (attempt === MAX_ATTEMPTS) {
       errors.push({
         path: where,
@@ -236,7 +252,7 @@ export function collect(dir?: string, options: CollectOptions = {}): Collected {
   const listed = new Set(names);
   for (const [name, entry] of cache.entries) {
     if (!listed.has(name)) {
-      entry.file.close();
+      release(entry);
       cache.entries.delete(name);
     }
   }
@@ -275,13 +291,19 @@ export function collect(dir?: string, options: CollectOptions = {}): Collected {
     if (!entry.dead) {
       let state: "live" | "dead" | "gone";
       try {
-        state = probe(entry.file.path);
+        // The first probe opens the file; later scrapes reuse the descriptor.
+        if (entry.probe === -1) entry.probe = openProbe(entry.file.path);
+        state = entry.probe === -1 ? probe(entry.file.path) : probeDescriptor(entry.probe, entry.file.path);
       } catch (error) {
         errors.push(problemOf(entry.file.path, error));
         continue;
       }
       // Gone since the listing: compaction removed a file of a writer that had exited.
       entry.dead = state !== "live";
+      if (entry.dead) {
+        closeProbe(entry.probe);
+        entry.probe = -1;
+      }
     }
     entry.live = !entry.dead;
     entry.file.refresh();
