@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
- * `mmstruct`: print or follow any struct file, no layout needed; print, compact or serve
- * a metrics directory.
+ * `mmstruct`: print or follow any struct file, no layout needed; print, compact or serve a
+ * metrics directory; be a munin plugin or a Nagios/Icinga check over one.
  *
  *     mmstruct show FILE [--json]
  *     mmstruct watch FILE [--json] [--interval MS] [--count N]
  *     mmstruct metrics [DIR] [--format table|json]
  *     mmstruct compact [DIR]
  *     mmstruct serve [DIR] [--listen HOST:PORT] [--compact-interval S] [--no-openmetrics]
+ *     mmstruct munin [DIR] [config|autoconf] [--plugin NAME]
+ *     mmstruct check [DIR] --metric NAME [--label K=V]... [-w RANGE] [-c RANGE] [--rate --state FILE]
  *
  * Deno: `deno run --allow-ffi --allow-read jsr:@mmstruct/mmstruct/cli show FILE`.
  * npm: the package's `mmstruct` command.
@@ -20,6 +22,15 @@
  * there too (one line each), and the status stays 0. `serve` runs until SIGINT or SIGTERM
  * and then exits with 0; it prints a line when it starts (with the address it listens on)
  * and when it stops, and one line on standard error per problem, never one per request.
+ * `check` follows the Nagios plugin
+ * rules instead: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN, and its one line on standard output.
+ *
+ * Symlinked (through npm's `mmstruct` command or `dist/cli.js`) into munin's plugin
+ * directory under a name starting with `mmstruct_`, the command is that munin plugin:
+ * `mmstruct munin --plugin <name>`, with the directory from `env.MMSTRUCT_METRICS_DIR`.
+ * For munin-node-configure:
+ * #%# family=manual
+ * #%# capabilities=autoconf
  *
  * @example Show a file as JSON
  * ```sh
@@ -30,9 +41,12 @@
  */
 
 import { realpathSync } from "node:fs";
+import { basename } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { runCheck } from "./exporters/_check_command.ts";
+import { runMunin } from "./exporters/_munin_command.ts";
 import type { StructType } from "./layout/struct.ts";
 import type { FieldType } from "./layout/types.ts";
 import { MAX_COMPACT_INTERVAL, parseListen, serve } from "./exporters/_serve.ts";
@@ -89,6 +103,8 @@ const USAGE = `Usage: mmstruct show FILE [--json]
        mmstruct metrics [DIR] [--format ${Object.keys(METRICS_FORMATS).join("|")}]
        mmstruct compact [DIR]
        mmstruct serve [DIR] [--listen HOST:PORT] [--compact-interval S] [--no-openmetrics]
+       mmstruct munin [DIR] [config|autoconf] [--plugin NAME]
+       mmstruct check [DIR] --metric NAME [--label K=V]... [-w RANGE] [-c RANGE] [--rate --state FILE]
 
 Prints the fields of a struct file (any layout: the file describes itself).
   show    one consistent snapshot, as a table or --json
@@ -100,6 +116,10 @@ $XDG_RUNTIME_DIR/mmstruct-metrics, else /dev/shm/mmstruct-metrics-<uid>).
   compact fold the files of processes that have exited into one archive
   serve   HTTP for Prometheus: GET /metrics (Prometheus text, or OpenMetrics when
           asked), /metrics.json, /healthz; compacts periodically; stops on SIGINT/SIGTERM
+  munin   a munin plugin: config, autoconf, or the values (one graph per metric
+          when MUNIN_CAP_MULTIGRAPH is set); symlinked as mmstruct_<name>, it is one
+  check   a Nagios/Icinga plugin: a metric against Nagios ranges, with perfdata
+          ('mmstruct check --help' for its options; exit status 0 to 3)
 Options:
   --json          JSON output (64-bit integers as exact JSON numbers, bytes as arrays)
   --interval MS   watch: how often to look for changes (default 100)
@@ -195,6 +215,9 @@ function integerOption(value: string | undefined, name: string, fallback: number
 }
 
 async function main(argv: string[]): Promise<number> {
+  // The plugins take their own arguments, and check has its own exit statuses.
+  if (argv[0] === "munin") return runMunin(argv.slice(1));
+  if (argv[0] === "check") return runCheck(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({
@@ -341,6 +364,11 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
+  // Symlinked into munin's plugin directory as mmstruct_<name>, the command is that plugin.
+  const invokedAs = basename(process.argv[1] ?? "");
+  const args = process.argv.slice(2);
   // `then`, not a top-level `await`: a module graph with one cannot be `require`d.
-  run(process.argv.slice(2)).then((code) => process.exitCode = code);
+  run(/^mmstruct_./.test(invokedAs) ? ["munin", "--plugin", invokedAs, ...args] : args).then((code) =>
+    process.exitCode = code
+  );
 }

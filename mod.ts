@@ -152,3 +152,13 @@ export { PROMETHEUS_CONTENT_TYPE, toPrometheus } from "./metrics/prometheus_text
 export { OPENMETRICS_CONTENT_TYPE, toOpenMetrics } from "./metrics/openmetrics_text.ts";
 export { type MetricsHandler, metricsHandler, type MetricsHandlerOptions } from "./exporters/metrics_handler.ts";
 export { toMetricsJson } from "./exporters/metrics_json.ts";
+export { type MuninOptions, toMunin } from "./exporters/munin.ts";
+export { NagiosRange } from "./exporters/nagios_range.ts";
+export {
+  NAGIOS_STATUS_NAMES,
+  nagiosCheck,
+  type NagiosCheckOptions,
+  type NagiosCheckResult,
+  type NagiosCheckState,
+  type NagiosStatus,
+} from "./exporters/nagios_check.ts";
