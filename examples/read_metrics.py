@@ -20,7 +20,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from read_struct import FormatError, StaleWriter, read  # noqa: E402
+from read_struct import Array, Composite, FormatError, Raw, Scalar, StaleWriter, read  # noqa: E402
 
 SEGMENT = re.compile(r"^[A-Za-z0-9_-]{1,64}\.\d{1,10}\.\d{1,10}\.[0-9a-f]{16}\.\d{1,6}\.metrics\.mms$")
 ARCHIVE = re.compile(r"^archive\.(\d{1,15})\.metrics\.mms$")
@@ -38,21 +38,18 @@ class NotMetrics(Exception):
     pass
 
 
-def check_shape(schema):
-    """The entry log size and slot count of a schema, or NotMetrics."""
-    fields = schema.get("fields", [])
-    if schema.get("kind") != "struct" or len(fields) != len(HEADER_FIELDS) + 2:
+def check_shape(layout):
+    """Raises NotMetrics unless `layout` (read_struct.py's validated layout) is the metrics segment layout."""
+    if not isinstance(layout, Composite) or layout.kind != "struct" or len(layout.fields) != len(HEADER_FIELDS) + 2:
         raise NotMetrics("its layout is not the metrics segment layout")
-    for field, (name, scalar) in zip(fields, HEADER_FIELDS):
-        t = field["type"]
-        if field["name"] != name or t.get("kind") != "scalar" or t.get("name") != scalar or t.get("byteOrder") != "native":
-            raise NotMetrics("its field %s is not %s: %s" % (field["name"], name, scalar))
-    entries, slots = fields[-2], fields[-1]
-    element = slots["type"].get("element", {})
-    if entries["name"] != "entries" or entries["type"]["kind"] != "bytes":
+    for (field, _offset, t), (name, scalar) in zip(layout.fields, HEADER_FIELDS):
+        if field != name or not isinstance(t, Scalar) or t.name != scalar or t.order != "native":
+            raise NotMetrics("its field %s is not %s: %s" % (field, name, scalar))
+    (entries, _, entries_type), (slots, _, slots_type) = layout.fields[-2], layout.fields[-1]
+    if entries != "entries" or not isinstance(entries_type, Raw):
         raise NotMetrics("it has no entries: bytes(n) field")
-    if (slots["name"] != "slots" or slots["type"]["kind"] != "array" or element.get("kind") != "scalar"
-            or element.get("name") != "f64" or element.get("byteOrder") != "native"):
+    element = slots_type.element if isinstance(slots_type, Array) else None
+    if (slots != "slots" or not isinstance(element, Scalar) or element.name != "f64" or element.order != "native"):
         raise NotMetrics("it has no slots: array(f64, n) field")
 
 
@@ -139,8 +136,8 @@ def parse_entries(log, slot_count):
 
 def open_metrics_file(path):
     """Everything a reader needs from one file, or raises FormatError/NotMetrics/OSError."""
-    schema, _version, value = read(path)[:3]
-    check_shape(schema)
+    layout, _version, value = read(path)[:3]
+    check_shape(layout)
     if value["metrics_format"] != 1:
         raise NotMetrics("metrics format %d is not supported" % value["metrics_format"])
     log = bytes.fromhex(value["entries"])
