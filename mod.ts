@@ -95,6 +95,7 @@ export {
   type Utf8Type,
 } from "./layout/types.ts";
 export {
+  type ArrayValueOf,
   type ArrayView,
   type AssignableKeys,
   type BufferOwner,

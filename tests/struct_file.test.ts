@@ -84,7 +84,7 @@ describe("StructFile", () => {
       up: true,
       name: "api",
       point: { x: -2, y: 3 },
-      hist: [1, 2, 3],
+      hist: new Uint32Array([1, 2, 3]),
       either: { n: 0x01020304, c: 4 },
     };
     using typed = StructFile.open(path, { type: Stats });
@@ -229,7 +229,7 @@ describe("StructFile", () => {
     const child = run(other, "fixtures/struct_file_child", ["create", path]);
     assert.equal(child.status, 0, child.stderr);
     using file = StructFile.open(path);
-    assert.deepEqual(file.snapshot(), { a: 21, b: 42n, s: "21", arr: [21, 21, 21, 21] });
+    assert.deepEqual(file.snapshot(), { a: 21, b: 42n, s: "21", arr: new Uint32Array(4).fill(21) });
     assert.deepEqual(file.type.fields.map((f) => f.name), ["a", "b", "s", "arr"]);
   });
 
@@ -262,7 +262,7 @@ describe("StructFile", () => {
     assert.equal(torn, 0, "every snapshot is one whole update, taken at its version");
     assert.equal(backwards, 0, "versions and values never go back");
     assert.deepEqual([file.snapshot(), file.version], [
-      { a: updates, b: 2n * BigInt(updates), s: String(updates), arr: [updates, updates, updates, updates] },
+      { a: updates, b: 2n * BigInt(updates), s: String(updates), arr: new Uint32Array(4).fill(updates) },
       2 * updates,
     ]);
   });
@@ -295,7 +295,7 @@ describe("StructFile", () => {
         v.arr.fill(7);
       });
     }
-    assert.deepEqual(reader.snapshot(), { a: 7, b: 14n, s: "7", arr: [7, 7, 7, 7] });
+    assert.deepEqual(reader.snapshot(), { a: 7, b: 14n, s: "7", arr: new Uint32Array(4).fill(7) });
     // The dead writer's update counts as done (0 to 2), the new writer's as the next.
     assert.equal(reader.version, 4);
   });
