@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import {
   array,
@@ -465,6 +465,33 @@ describe("StructFile", () => {
     }
   });
 
+  test("StructFile.check() tells a file replaced, removed or truncated at its path", () => {
+    using tmp = tempDir();
+    const path = tmp.path("pair.mms");
+    using writer = StructFile.create(path, Pair, { initial: { a: 1 } });
+    using reader = StructFile.open(path);
+    assert.equal(reader.check(), "current");
+    assert.equal(writer.check(), "current");
+    using restarted = StructFile.create(path, Pair, { initial: { a: 2 }, overwrite: true });
+    assert.deepEqual([reader.check(), writer.check(), restarted.check()], ["replaced", "replaced", "current"]);
+    assert.equal(reader.snapshot().a, 1, "a snapshot alone cannot tell");
+    using current = StructFile.open(path);
+    // Grown (more bytes after the data are not part of it), then truncated into the data.
+    truncateSync(path, statSync(path).size + 10);
+    assert.equal(current.check(), "current");
+    truncateSync(path, 100);
+    assert.throws(
+      () => current.check(),
+      (error: unknown) =>
+        error instanceof FormatError && error.reason === "truncated" &&
+        /truncated to 100 bytes while open, its data ends at byte \d+/.test(error.message),
+    );
+    rmSync(path);
+    assert.equal(current.check(), "replaced");
+    current.close();
+    assert.throws(() => current.check(), TypeError);
+  });
+
   test("StructFile.open() maps only what it needs: a struct file followed by gigabytes opens on every runtime", () => {
     using tmp = tempDir();
     const path = tmp.path("pair.mms");
@@ -528,6 +555,47 @@ describe("watch()", () => {
       else setTimeout(() => file.update((v) => v.a += 10), 5);
     }
     assert.deepEqual(seen, [[0, 0], [10, 2], [20, 4], [30, 6]]);
+  });
+
+  test("watch() follows a file replaced at its path and says so, however the old one changes", async () => {
+    using tmp = tempDir();
+    const path = tmp.path("pair.mms");
+    using old = StructFile.create(path, Pair, { initial: { a: 1 } });
+    const events = watch(path, { interval: 2 });
+    try {
+      const first = await events.next();
+      assert.deepEqual([first.value?.value.a, first.value?.version, first.value?.reopened], [1, 0, false]);
+      // A restarted writer publishes a new file by rename; the old file's writer goes on.
+      using restarted = StructFile.create(path, Pair, { initial: { a: 2 }, overwrite: true });
+      old.update((v) => v.a = 100);
+      const next = await events.next();
+      assert.deepEqual([next.value?.value.a, next.value?.version, next.value?.reopened], [2, 0, true]);
+      restarted.update((v) => v.a = 3);
+      const after = await events.next();
+      assert.deepEqual([after.value?.value.a, after.value?.version, after.value?.reopened], [3, 2, false]);
+    } finally {
+      await events.return();
+    }
+  });
+
+  test("watch() ends with a FormatError when the file is truncated, not with the zeros it reads as", async () => {
+    using tmp = tempDir();
+    const path = tmp.path("pair.mms");
+    using file = StructFile.create(path, Pair, { initial: { a: 5 } });
+    file.update((v) => v.a = 6);
+    const events = watch(path, { interval: 2 });
+    try {
+      assert.equal((await events.next()).value?.value.a, 6);
+      // Within the first page, header included: the mapping reads zeros, and version 0.
+      truncateSync(path, 40);
+      await assert.rejects(events.next(), {
+        name: "FormatError",
+        reason: "truncated",
+        message: /truncated to 40 bytes/,
+      });
+    } finally {
+      await events.return();
+    }
   });
 
   test("watch() refuses a bad interval and a bad file", async () => {
