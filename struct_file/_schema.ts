@@ -38,9 +38,44 @@ export const MAX_DEPTH = 32;
 /** Most type nodes a schema may have. */
 export const MAX_NODES = 100_000;
 /**
+ * Most values (scalars, strings and byte fields, counting every array element) a layout
+ * read from a file may have: a snapshot makes one JavaScript value of each, so a small
+ * sparse file must not make a reader allocate without bound.
+ */
+export const MAX_VALUES = 1 << 24;
+/** Most bytes of `bytes` and `utf8` fields a layout read from a file may have (a snapshot copies them). */
+export const MAX_BYTES = 1 << 30;
+
+/** How many values a snapshot of `type` makes, and how many bytes it copies for `bytes` and `utf8` fields. */
+function snapshotCost(type: FieldType): { values: number; bytes: number } {
+  switch (type.kind) {
+    case "array": {
+      const { values, bytes } = snapshotCost(type.element);
+      return { values: type.length * values, bytes: type.length * bytes };
+    }
+    case "struct":
+    case "union": {
+      const total = { values: 0, bytes: 0 };
+      for (const field of type.fields) {
+        const cost = snapshotCost(field.type);
+        total.values += cost.values;
+        total.bytes += cost.bytes;
+      }
+      return total;
+    }
+    case "utf8":
+    case "bytes":
+      return { values: 1, bytes: type.size };
+    default:
+      return { values: 1, bytes: 0 };
+  }
+}
+
+/**
  * The most memory a snapshot of a layout read from a file may take, as
- * {@linkcode snapshotBytes} estimates it: a small sparse file must not make a reader
- * allocate without bound. An array of 2^24 one-byte structs estimates at 640 MiB.
+ * {@linkcode snapshotBytes} estimates it. The caps on values and bytes above bound what a
+ * copy holds, not what it costs: 2^24 byte fields are 2^24 `Uint8Array`s (some 7 GB on
+ * Deno), 2^24 structs 2^24 objects. An array of 2^24 one-byte structs estimates at 640 MiB.
  */
 export const MAX_SNAPSHOT_BYTES = 1 << 30;
 
@@ -223,6 +258,11 @@ export function fromSchemaText(text: string, path: string): StructType {
 
   const root = build(parsed, "", 0);
   if (root.kind !== "struct" && root.kind !== "union") fail("", "the top level must be a struct or union");
+  const { values, bytes: copied } = snapshotCost(root);
+  if (values > MAX_VALUES) fail("", `the layout has ${values} values, more than the ${MAX_VALUES} a reader accepts`);
+  if (copied > MAX_BYTES) {
+    fail("", `the layout has ${copied} bytes of strings and byte arrays, more than the ${MAX_BYTES} a reader accepts`);
+  }
   const estimate = snapshotBytes(root);
   if (estimate > MAX_SNAPSHOT_BYTES) {
     const mib = (bytes: number) => `${Math.ceil(bytes / 2 ** 20)} MiB`;

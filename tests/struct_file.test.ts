@@ -665,8 +665,13 @@ describe("StructFile.open() of hostile files", () => {
       reasonFor(withSchema((s) => (s.fields as { type: unknown }[])[0].type = { kind: "scalar", name: "u128" })),
       "schema",
     );
-    // A layout whose snapshot would take 2 GiB, in a file of a few hundred bytes (the data
-    // length would be checked next): 2^23 byte fields, each a Uint8Array of its own.
+    // 2^25 values in a file of a few hundred bytes (the data length would be checked next).
+    const huge = { kind: "array", length: 2 ** 25, element: { kind: "scalar", name: "u8", byteOrder: "native" } };
+    const tooManyValues = withSchema((s) =>
+      Object.assign(s, { size: 2 ** 25, align: 1, fields: [{ name: "a", offset: 0, type: huge }] })
+    );
+    assert.equal(reasonFor(tooManyValues), "schema");
+    // Fewer values, but a snapshot would take 2 GiB: 2^23 byte fields, each a Uint8Array of its own.
     const many = { kind: "array", length: 2 ** 23, element: { kind: "bytes", size: 1 } };
     const tooMany = withSchema((s) =>
       Object.assign(s, { size: 2 ** 23, align: 1, fields: [{ name: "a", offset: 0, type: many }] })
