@@ -32,7 +32,16 @@ import { MmapError } from "./mmap_error.ts";
 import { FormatError } from "./struct_file/format_error.ts";
 import { StaleWriterError } from "./struct_file/stale_writer_error.ts";
 import { StructFile } from "./struct_file/struct_file.ts";
-import { columnWidths, fullData, json, rows, SHOWN_ELEMENTS, SHOWN_ROWS, summary } from "./struct_file/_text.ts";
+import {
+  columnWidths,
+  type FullData,
+  fullData,
+  json,
+  rows,
+  SHOWN_ELEMENTS,
+  SHOWN_ROWS,
+  summary,
+} from "./struct_file/_text.ts";
 import { follow } from "./struct_file/watch.ts";
 
 const USAGE = `Usage: mmstruct show FILE [--json] [--all]
@@ -127,8 +136,8 @@ async function writeFull(
   file: StructFile,
   layout: "table" | "line",
   head: (version: number) => string = () => "",
+  data: FullData = fullData(file),
 ): Promise<void> {
-  const data = fullData(file);
   output.write(head(data.version));
   const [fieldWidth, typeWidth] = columnWidths(file.type).map((w, i) => Math.max(w, ["FIELD", "TYPE"][i].length));
   if (layout === "table") output.write(`${"FIELD".padEnd(fieldWidth)}  ${"TYPE".padEnd(typeWidth)}  VALUE\n`);
@@ -153,8 +162,12 @@ async function writeFull(
 }
 
 /** The whole data of `file` as JSON, streamed, inside `{"version":…,"reopened":…,"value":…}` for watch. */
-async function writeJson(output: Output, file: StructFile, envelope?: { reopened: boolean }): Promise<void> {
-  const data = fullData(file);
+async function writeJson(
+  output: Output,
+  file: StructFile,
+  envelope?: { reopened: boolean },
+  data: FullData = fullData(file),
+): Promise<void> {
   if (envelope !== undefined) output.write(`{"version":${data.version},"reopened":${envelope.reopened},"value":`);
   await output.writeAll(json(file.type, data.arrays, data.at));
   output.write(envelope === undefined ? "\n" : "}\n");
@@ -222,10 +235,12 @@ async function main(argv: string[]): Promise<number> {
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   const terminal = process.stdout.isTTY === true && !values.json;
-  // The summary is read under the sequence lock with each change; a full listing reads its
-  // data itself, so the watcher only notices the change.
-  const read = (file: StructFile): [[string, string, string][] | undefined, number] =>
-    values.json || values.all ? [undefined, file.version] : summary(file);
+  // Read with each change: the summary, or the data to list in full.
+  const read = (file: StructFile): [[string, string, string][] | FullData, number] => {
+    if (!values.json && !values.all) return summary(file);
+    const data = fullData(file);
+    return [data, data.version];
+  };
   let seen = 0;
   let reopens = 0;
   try {
@@ -234,18 +249,19 @@ async function main(argv: string[]): Promise<number> {
     ) {
       if (reopened) reopens++;
       if (values.json) {
-        await writeJson(output, file, { reopened });
+        await writeJson(output, file, { reopened }, value as FullData);
       } else if (terminal) {
         const note = reopens === 0
           ? ""
           : `  (the file was replaced: reopened ${reopens === 1 ? "once" : `${reopens} times`})`;
         const title = (version: number) => `\x1b[H\x1b[2J${path}  version ${version}${note}\n\n`;
-        if (value === undefined) await writeFull(output, file, "table", title);
-        else output.write(title(version) + table(value));
+        if (Array.isArray(value)) output.write(title(version) + table(value));
+        else await writeFull(output, file, "table", title, value);
       } else {
         const head = (version: number) => `version=${version}${reopened ? " reopened=true" : ""}`;
-        if (value === undefined) await writeFull(output, file, "line", head);
-        else output.write(`${[head(version), ...value.map(([f, , v]) => `${f}=${v}`)].join(" ")}\n`);
+        if (Array.isArray(value)) {
+          output.write(`${[head(version), ...value.map(([f, , v]) => `${f}=${v}`)].join(" ")}\n`);
+        } else await writeFull(output, file, "line", head, value);
       }
       await output.flush();
       if (++seen >= count) break;

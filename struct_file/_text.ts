@@ -67,11 +67,15 @@ function stringBytes(arrays: Arrays, at: number, size: number): Uint8Array {
 /** A scalar, string or byte field as a table shows it; `full` or shortened past a few hundred bytes. */
 function leafText(type: FieldType, arrays: Arrays, at: number, full: boolean): string {
   if (type.kind === "utf8") {
-    const bytes = stringBytes(arrays, at, type.size);
-    if (full || bytes.length <= SHOWN_TEXT) return JSON.stringify(new TextDecoder().decode(bytes));
+    const length = stringBytes(arrays, at, type.size).length;
+    // Decoded as a snapshot decodes it (readInterpreted), or only its start.
+    if (full || length <= SHOWN_TEXT) return JSON.stringify(readInterpreted(type, arrays, at));
     // `stream`: a character cut at the end is left out rather than shown as U+FFFD.
-    const start = new TextDecoder().decode(bytes.subarray(0, SHOWN_TEXT), { stream: true });
-    return `${JSON.stringify(start)}… (${bytes.length} bytes)`;
+    const start = new TextDecoder("utf-8", { ignoreBOM: true }).decode(
+      arrays.u8.subarray(at, at + SHOWN_TEXT),
+      { stream: true },
+    );
+    return `${JSON.stringify(start)}… (${length} bytes)`;
   }
   if (type.kind === "bytes") {
     if (full || type.size <= SHOWN_BYTES) return hex(arrays.u8.subarray(at, at + type.size));
@@ -201,7 +205,6 @@ function* bytesJson(u8: Uint8Array) {
 
 /** A scalar or string as JSON: 64-bit integers exact (written as plain numbers). */
 function leafJson(type: FieldType, arrays: Arrays, at: number): string {
-  if (type.kind === "utf8") return JSON.stringify(new TextDecoder().decode(stringBytes(arrays, at, type.size)));
   const value = readInterpreted(type, arrays, at);
   return typeof value === "bigint" ? value.toString() : JSON.stringify(value);
 }

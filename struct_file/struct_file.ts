@@ -300,7 +300,14 @@ export class StructFile<F extends Fields = Fields> {
       },
     );
     // Just published: the path names this file, barring a replacement in the last microseconds.
-    return new StructFile(file, type, dataOffset, 1000, identityOf(path, `Cannot create ${JSON.stringify(path)}`));
+    // A file its writer cannot read (mode 0o200) has no identity: check() cannot open it either.
+    let identity: FileIdentity | undefined;
+    try {
+      identity = identityOf(path, `Cannot create ${JSON.stringify(path)}`);
+    } catch (error) {
+      if (!(error instanceof MmapError)) throw error;
+    }
+    return new StructFile(file, type, dataOffset, 1000, identity);
   }
 
   /**

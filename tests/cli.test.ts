@@ -156,23 +156,30 @@ test("mmstruct show --json prints the whole file, streamed, in bounded memory", 
   assert.deepEqual([value.items[0], value.items[2 ** 20 - 1], value.tag], [{ b: 0, c: 0 }, { b: 0, c: 0 }, "end"]);
 });
 
-test("mmstruct watch follows a file replaced at its path, and says so", async () => {
-  using tmp = tempDir();
-  const path = tmp.path("stats.mms");
-  const N = struct({ n: u32 });
-  using old = StructFile.create(path, N, { initial: { n: 1 } });
-  const child = start(runtime, "../cli", ["watch", path, "--interval", "5", "--count", "2"]);
-  const output = lines(child);
-  const done = finish(child);
-  assert.equal(await output.next(), "version=0 n=1");
-  // A restarted writer publishes a new file; the old one's writer keeps changing it.
-  using replacement = StructFile.create(path, N, { initial: { n: 2 }, overwrite: true });
-  old.update((v) => v.n = 100);
-  assert.equal(await output.next(), "version=0 reopened=true n=2");
-  const { code, stderr } = await done;
-  assert.equal(code, 0, stderr);
-  assert.equal(replacement.snapshot().n, 2);
-});
+for (
+  const [flags, first, reopened] of [
+    [[], "version=0 n=1", "version=0 reopened=true n=2"],
+    [["--json"], '{"version":0,"reopened":false,"value":{"n":1}}', '{"version":0,"reopened":true,"value":{"n":2}}'],
+  ]
+) {
+  test(["mmstruct watch", ...flags, "follows a file replaced at its path, and says so"].join(" "), async () => {
+    using tmp = tempDir();
+    const path = tmp.path("stats.mms");
+    const N = struct({ n: u32 });
+    using old = StructFile.create(path, N, { initial: { n: 1 } });
+    const child = start(runtime, "../cli", ["watch", path, "--interval", "5", "--count", "2", ...flags]);
+    const output = lines(child);
+    const done = finish(child);
+    assert.equal(await output.next(), first);
+    // A restarted writer publishes a new file; the old one's writer keeps changing it.
+    using replacement = StructFile.create(path, N, { initial: { n: 2 }, overwrite: true });
+    old.update((v) => v.n = 100);
+    assert.equal(await output.next(), reopened);
+    const { code, stderr } = await done;
+    assert.equal(code, 0, stderr);
+    assert.equal(replacement.snapshot().n, 2);
+  });
+}
 
 test("mmstruct watch stops with a typed error when the file is truncated under it", async () => {
   using tmp = tempDir();
