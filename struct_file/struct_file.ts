@@ -609,14 +609,23 @@ export class StructFile<F extends Fields = Fields> {
    * @throws {StaleWriterError} As `snapshot`.
    */
   snapshotWithVersion(): [StructValue<F>, number] {
-    return this.#consistently(this.#copy) as [StructValue<F>, number];
+    // #consistently() with the copy written in: a call through a closure here costs a few
+    // nanoseconds of the 60 to 110 a snapshot of 32 fields takes.
+    if (this.#file.closed) throw new TypeError(`Cannot snapshot ${JSON.stringify(this.path)}: the file is closed`);
+    let started = 0;
+    for (let attempt = 0;; attempt++) {
+      const before = this.#load();
+      if ((before & 1) === 0) {
+        const reader = this.#reader;
+        const value = reader !== undefined ? reader.$read() : this.#copyInterpreted();
+        if (this.#load() === before) return [value as StructValue<F>, before >>> 0];
+      }
+      if (attempt < 64) continue; // contended: spin briefly first
+      if (started === 0) started = performance.now();
+      if ((before & 1) !== 0) this.#waitForWriter(before, false, started);
+      else this.#giveUpIfLate(started, "snapshot"); // updates keep coming faster than a copy can be taken
+    }
   }
-
-  /** One copy of the data, by the generated reader once there is one. */
-  readonly #copy = (): unknown => {
-    const reader = this.#reader;
-    return reader !== undefined ? reader.$read() : this.#copyInterpreted();
-  };
 
   /** Runs `read` (which only reads the data) until no update overlapped it: the sequence lock. */
   #consistently<T>(read: () => T): [T, number] {
