@@ -3,8 +3,8 @@
  * `mmstruct`: print or follow any struct file, no layout needed; print, compact or serve a
  * metrics directory; be a munin plugin or a Nagios/Icinga check over one.
  *
- *     mmstruct show FILE [--json]
- *     mmstruct watch FILE [--json] [--interval MS] [--count N]
+ *     mmstruct show FILE [--json] [--all]
+ *     mmstruct watch FILE [--json] [--all] [--interval MS] [--count N]
  *     mmstruct metrics [DIR] [--format table|json]
  *     mmstruct compact [DIR]
  *     mmstruct serve [DIR] [--listen HOST:PORT] [--compact-interval S] [--no-openmetrics]
@@ -14,10 +14,13 @@
  * Deno: `deno run --allow-ffi --allow-read jsr:@mmstruct/mmstruct/cli show FILE`.
  * npm: the package's `mmstruct` command.
  *
+ * Long arrays, strings and byte fields are summarized (`--all` lists everything); output is
+ * streamed, so that no file the library accepts makes the command run out of memory.
+ *
  * Exit status: 0 done, 2 bad usage, 3 the file (or directory, or for `serve` the address to
- * listen on) cannot be opened, 4 it is
- * not a valid struct file, 5 no consistent snapshot (the writer died or is stuck in an
- * update), 1 anything else. Errors go to standard error as one line starting with
+ * listen on) cannot be opened, 4 it is not a valid struct file (or was truncated while
+ * watched), 5 no consistent snapshot (the writer died or is stuck in an update, or a data
+ * area too large to copy changed while it was listed), 1 anything else. Errors go to standard error as one line starting with
  * `mmstruct: `; for `metrics`, files of the directory that cannot be read are reported
  * there too (one line each), and the status stays 0. `serve` runs until SIGINT or SIGTERM
  * and then exits with 0; it prints a line when it starts (with the address it listens on)
@@ -47,8 +50,6 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runCheck } from "./exporters/_check_command.ts";
 import { runMunin } from "./exporters/_munin_command.ts";
-import type { StructType } from "./layout/struct.ts";
-import type { FieldType } from "./layout/types.ts";
 import { MAX_COMPACT_INTERVAL, parseListen, serve } from "./exporters/_serve.ts";
 import { toMetricsJson } from "./exporters/metrics_json.ts";
 import { collect, type Collected } from "./metrics/collect.ts";
@@ -58,7 +59,17 @@ import { MmapError } from "./mmap_error.ts";
 import { FormatError } from "./struct_file/format_error.ts";
 import { StaleWriterError } from "./struct_file/stale_writer_error.ts";
 import { StructFile } from "./struct_file/struct_file.ts";
-import { watch } from "./struct_file/watch.ts";
+import {
+  columnWidths,
+  type FullData,
+  fullData,
+  json,
+  rows,
+  SHOWN_ELEMENTS,
+  SHOWN_ROWS,
+  summary,
+} from "./struct_file/_text.ts";
+import { follow } from "./struct_file/watch.ts";
 
 /** A metric label set as Prometheus writes it: `{name="value",…}`, or nothing. */
 function labelText(labels: Labels): string {
@@ -98,8 +109,8 @@ const METRICS_FORMATS: Readonly<Record<string, (collected: Collected) => string>
   json: toMetricsJson, // the same JSON as `mmstruct serve`'s /metrics.json
 };
 
-const USAGE = `Usage: mmstruct show FILE [--json]
-       mmstruct watch FILE [--json] [--interval MS] [--count N]
+const USAGE = `Usage: mmstruct show FILE [--json] [--all]
+       mmstruct watch FILE [--json] [--all] [--interval MS] [--count N]
        mmstruct metrics [DIR] [--format ${Object.keys(METRICS_FORMATS).join("|")}]
        mmstruct compact [DIR]
        mmstruct serve [DIR] [--listen HOST:PORT] [--compact-interval S] [--no-openmetrics]
@@ -109,7 +120,8 @@ const USAGE = `Usage: mmstruct show FILE [--json]
 Prints the fields of a struct file (any layout: the file describes itself).
   show    one consistent snapshot, as a table or --json
   watch   a snapshot at start and at every change: refreshed in place on a terminal,
-          one line per change (key=value, or JSON with --json) otherwise
+          one line per change (key=value, or JSON with --json) otherwise; a file
+          replaced at its path (a restarted writer) is reopened and followed
 Prints, compacts or serves a metrics directory (default: $MMSTRUCT_METRICS_DIR, else
 $XDG_RUNTIME_DIR/mmstruct-metrics, else /dev/shm/mmstruct-metrics-<uid>).
   metrics every process's metrics merged, once (default format: table)
@@ -121,7 +133,10 @@ $XDG_RUNTIME_DIR/mmstruct-metrics, else /dev/shm/mmstruct-metrics-<uid>).
   check   a Nagios/Icinga plugin: a metric against Nagios ranges, with perfdata
           ('mmstruct check --help' for its options; exit status 0 to 3)
 Options:
-  --json          JSON output (64-bit integers as exact JSON numbers, bytes as arrays)
+  --json          JSON output, always complete (64-bit integers as exact JSON numbers,
+                  bytes as arrays)
+  --all           every element of every array, and whole strings and byte fields
+                  (by default: the first ${SHOWN_ELEMENTS} elements and the count, at most ${SHOWN_ROWS} rows)
   --interval MS   watch: how often to look for changes (default 100)
   --count N       watch: exit after N snapshots
   --format F      metrics: ${Object.keys(METRICS_FORMATS).join(", ")}
@@ -132,79 +147,123 @@ Options:
   --no-openmetrics
                   serve: Prometheus text to every client, even those asking for OpenMetrics
   -h, --help      this text
-Exit status: 0 ok, 2 usage, 3 cannot open (serve: cannot listen), 4 not a struct file, 5 writer dead
-or stuck, 1 other.`;
+Exit status: 0 ok, 2 usage, 3 cannot open (serve: cannot listen), 4 not a struct file (or truncated),
+5 no consistent snapshot (writer dead or stuck), 1 other.`;
 
 /** Exit statuses, for scripts. */
 const EXIT = { ok: 0, other: 1, usage: 2, open: 3, format: 4, stale: 5 } as const;
 
 class UsageError extends Error {}
 
-/** JSON with exact 64-bit integers (written as plain numbers) and byte arrays as arrays. */
-function toJson(value: unknown): string {
-  if (typeof value === "bigint") return value.toString();
-  if (value instanceof Uint8Array) return `[${value.join(",")}]`;
-  if (Array.isArray(value)) return `[${value.map(toJson).join(",")}]`;
-  if (typeof value === "object" && value !== null) {
-    return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${toJson(v)}`).join(",")}}`;
+/** The file changed while it was listed in place: the output may mix two updates. */
+class ChangedError extends Error {}
+
+/** Standard output was closed by its reader (`mmstruct show --all FILE | head`). */
+class ClosedOutputError extends Error {}
+
+/**
+ * Standard output, a chunk at a time: `write` adds to the chunk, `flush` writes it and
+ * waits while the reader is behind (`full` says when a flush is due).
+ */
+class Output {
+  #chunk = "";
+  #error: Error | undefined;
+
+  constructor() {
+    process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+      this.#error = error.code === "EPIPE" ? new ClosedOutputError("standard output was closed") : error;
+    });
   }
-  return JSON.stringify(value);
-}
 
-function typeName(type: FieldType): string {
-  switch (type.kind) {
-    case "scalar":
-      return type.byteOrder === "native" ? type.name : `${type.name}${type.byteOrder === "big" ? "be" : "le"}`;
-    case "utf8":
-    case "bytes":
-      return `${type.kind}(${type.size})`;
-    case "array":
-      return `${typeName(type.element)}[${type.length}]`;
-    default:
-      return type.kind;
+  write(text: string): void {
+    this.#chunk += text;
   }
-}
 
-function formatLeaf(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (value instanceof Uint8Array) return Array.from(value, (b) => b.toString(16).padStart(2, "0")).join(" ");
-  return String(value);
-}
+  get full(): boolean {
+    return this.#chunk.length >= 1 << 16;
+  }
 
-/** One row per scalar, string or byte array; arrays of scalars on one row. */
-function rows(type: FieldType, value: unknown, path: string, out: [string, string, string][]): void {
-  if (type.kind === "struct" || type.kind === "union") {
-    const record = value as Record<string, unknown>;
-    for (const field of type.fields) {
-      rows(field.type, record[field.name], path ? `${path}.${field.name}` : field.name, out);
+  async writeAll(pieces: Iterable<string>): Promise<void> {
+    for (const piece of pieces) {
+      this.#chunk += piece;
+      if (this.full) await this.flush();
     }
-  } else if (
-    type.kind === "array" &&
-    (type.element.kind === "struct" || type.element.kind === "union" || type.element.kind === "array")
-  ) {
-    (value as unknown[]).forEach((item, i) => rows(type.element, item, `${path}[${i}]`, out));
-  } else if (type.kind === "array") {
-    const items = value as unknown[];
-    const shown = items.slice(0, 16).map(formatLeaf).join(", ");
-    out.push([path, typeName(type), `[${shown}${items.length > 16 ? `, … (${items.length} elements)` : ""}]`]);
-  } else {
-    out.push([path, typeName(type), formatLeaf(value)]);
+  }
+
+  async flush(): Promise<void> {
+    if (this.#error !== undefined) throw this.#error;
+    const chunk = this.#chunk;
+    this.#chunk = "";
+    if (chunk !== "" && !process.stdout.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          process.stdout.off("drain", done);
+          process.stdout.off("error", done);
+          resolve();
+        };
+        process.stdout.on("drain", done);
+        process.stdout.on("error", done);
+      });
+    }
+    if (this.#error !== undefined) throw this.#error;
   }
 }
 
-function table(type: StructType, value: unknown): string {
-  const out: [string, string, string][] = [["FIELD", "TYPE", "VALUE"]];
-  rows(type, value, "", out);
+function table(out: [string, string, string][]): string {
+  out.unshift(["FIELD", "TYPE", "VALUE"]);
   // A loop, not Math.max(...rows): a large array of structs has more rows than a call has arguments.
   const width = [0, 0];
   for (const row of out) for (const c of [0, 1]) width[c] = Math.max(width[c], row[c].length);
-  return out.map(([f, t, v]) => `${f.padEnd(width[0])}  ${t.padEnd(width[1])}  ${v}`).join("\n");
+  return out.map(([f, t, v]) => `${f.padEnd(width[0])}  ${t.padEnd(width[1])}  ${v}`).join("\n") + "\n";
 }
 
-function line(type: StructType, value: unknown, version: number): string {
-  const out: [string, string, string][] = [];
-  rows(type, value, "", out);
-  return [`version=${version}`, ...out.map(([f, , v]) => `${f}=${v}`)].join(" ");
+/** Every row of `file`, streamed as a table or as `key=value` pieces of one line. */
+async function writeFull(
+  output: Output,
+  file: StructFile,
+  layout: "table" | "line",
+  head: (version: number) => string = () => "",
+  data: FullData = fullData(file),
+): Promise<void> {
+  output.write(head(data.version));
+  const [fieldWidth, typeWidth] = columnWidths(file.type).map((w, i) => Math.max(w, ["FIELD", "TYPE"][i].length));
+  if (layout === "table") output.write(`${"FIELD".padEnd(fieldWidth)}  ${"TYPE".padEnd(typeWidth)}  VALUE\n`);
+  for (const batch of rows(file.type, data.arrays, data.at, "", true)) {
+    for (const row of batch) {
+      output.write(
+        layout === "table" ? `${row.field.padEnd(fieldWidth)}  ${row.type.padEnd(typeWidth)}  ` : ` ${row.field}=`,
+      );
+      if (typeof row.value === "string") output.write(row.value);
+      else await output.writeAll(row.value);
+      if (layout === "table") output.write("\n");
+    }
+    if (output.full) await output.flush();
+  }
+  if (layout === "line") output.write("\n");
+  if (!data.unchanged()) {
+    throw new ChangedError(
+      `${JSON.stringify(file.path)} changed while it was listed (from version ${data.version}): ` +
+        `the output may mix two updates; try again`,
+    );
+  }
+}
+
+/** The whole data of `file` as JSON, streamed, inside `{"version":…,"reopened":…,"value":…}` for watch. */
+async function writeJson(
+  output: Output,
+  file: StructFile,
+  envelope?: { reopened: boolean },
+  data: FullData = fullData(file),
+): Promise<void> {
+  if (envelope !== undefined) output.write(`{"version":${data.version},"reopened":${envelope.reopened},"value":`);
+  await output.writeAll(json(file.type, data.arrays, data.at));
+  output.write(envelope === undefined ? "\n" : "}\n");
+  if (!data.unchanged()) {
+    throw new ChangedError(
+      `${JSON.stringify(file.path)} changed while it was written out (from version ${data.version}): ` +
+        `the output may mix two updates; try again`,
+    );
+  }
 }
 
 function integerOption(value: string | undefined, name: string, fallback: number): number {
@@ -225,6 +284,7 @@ async function main(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         json: { type: "boolean", default: false },
+        all: { type: "boolean", default: false },
         interval: { type: "string" },
         count: { type: "string" },
         format: { type: "string" },
@@ -254,7 +314,7 @@ async function main(argv: string[]): Promise<number> {
       if (values[name] !== undefined && values[name] !== false) throw new UsageError(`--${name} is for serve`);
     }
   } else {
-    for (const name of ["json", "interval", "count", "format"] as const) {
+    for (const name of ["json", "all", "interval", "count", "format"] as const) {
       if (values[name] !== undefined && values[name] !== false) throw new UsageError(`--${name} is not for serve`);
     }
     let address;
@@ -276,7 +336,7 @@ async function main(argv: string[]): Promise<number> {
     });
   }
   if (command === "metrics" || command === "compact") {
-    for (const name of ["json", "interval", "count"] as const) {
+    for (const name of ["json", "all", "interval", "count"] as const) {
       if (values[name] !== undefined && values[name] !== false) throw new UsageError(`--${name} is not for ${command}`);
     }
     if (command === "compact") {
@@ -301,14 +361,17 @@ async function main(argv: string[]): Promise<number> {
   }
   if (path === undefined) throw new UsageError(`${command} needs a FILE`);
   if (values.format !== undefined) throw new UsageError("--format is for metrics");
+  const output = new Output();
 
   if (command === "show") {
     if (values.interval !== undefined || values.count !== undefined) {
       throw new UsageError("--interval and --count are for watch");
     }
     using file = StructFile.open(path);
-    const value = file.snapshot();
-    console.log(values.json ? toJson(value) : table(file.type, value));
+    if (values.json) await writeJson(output, file);
+    else if (values.all) await writeFull(output, file, "table");
+    else output.write(table(summary(file)[0]));
+    await output.flush();
     return EXIT.ok;
   }
 
@@ -319,12 +382,35 @@ async function main(argv: string[]): Promise<number> {
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   const terminal = process.stdout.isTTY === true && !values.json;
+  // Read with each change: the summary, or the data to list in full.
+  const read = (file: StructFile): [[string, string, string][] | FullData, number] => {
+    if (!values.json && !values.all) return summary(file);
+    const data = fullData(file);
+    return [data, data.version];
+  };
   let seen = 0;
+  let reopens = 0;
   try {
-    for await (const { value, version, type } of watch(path, { interval, signal: controller.signal })) {
-      if (values.json) console.log(toJson({ version, value }));
-      else if (terminal) process.stdout.write(`\x1b[H\x1b[2J${path}  version ${version}\n\n${table(type, value)}\n`);
-      else console.log(line(type, value, version));
+    for await (
+      const { value, version, file, reopened } of follow(path, { interval, signal: controller.signal }, read)
+    ) {
+      if (reopened) reopens++;
+      if (values.json) {
+        await writeJson(output, file, { reopened }, value as FullData);
+      } else if (terminal) {
+        const note = reopens === 0
+          ? ""
+          : `  (the file was replaced: reopened ${reopens === 1 ? "once" : `${reopens} times`})`;
+        const title = (version: number) => `\x1b[H\x1b[2J${path}  version ${version}${note}\n\n`;
+        if (Array.isArray(value)) output.write(title(version) + table(value));
+        else await writeFull(output, file, "table", title, value);
+      } else {
+        const head = (version: number) => `version=${version}${reopened ? " reopened=true" : ""}`;
+        if (Array.isArray(value)) {
+          output.write(`${[head(version), ...value.map(([f, , v]) => `${f}=${v}`)].join(" ")}\n`);
+        } else await writeFull(output, file, "line", head, value);
+      }
+      await output.flush();
       if (++seen >= count) break;
     }
   } finally {
@@ -339,6 +425,8 @@ export async function run(argv: string[]): Promise<number> {
   try {
     return await main(argv);
   } catch (error) {
+    // The reader of the output has gone (`| head`): nothing is wrong, and no one would read a message.
+    if (error instanceof ClosedOutputError) return EXIT.ok;
     const message = error instanceof Error ? error.message : String(error);
     console.error(`mmstruct: ${message}`);
     if (error instanceof UsageError) {
@@ -347,7 +435,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (error instanceof MmapError) return EXIT.open;
     if (error instanceof FormatError) return EXIT.format;
-    if (error instanceof StaleWriterError) return EXIT.stale;
+    if (error instanceof StaleWriterError || error instanceof ChangedError) return EXIT.stale;
     return EXIT.other;
   }
 }

@@ -103,6 +103,7 @@ export {
   type Utf8Type,
 } from "./layout/types.ts";
 export {
+  type ArrayValueOf,
   type ArrayView,
   type AssignableKeys,
   type BufferOwner,
@@ -126,7 +127,12 @@ export { ScalarArray } from "./layout/scalar_array.ts";
 export { atomic, AtomicField, type NumericKeys } from "./layout/atomics.ts";
 export { toC } from "./layout/to_c.ts";
 export { toCtypes } from "./layout/to_ctypes.ts";
-export { StructFile, type StructFileCreateOptions, type StructFileOpenOptions } from "./struct_file/struct_file.ts";
+export {
+  StructFile,
+  type StructFileCreateOptions,
+  type StructFileOpenOptions,
+  type StructFileStatus,
+} from "./struct_file/struct_file.ts";
 export { FormatError, type FormatErrorReason } from "./struct_file/format_error.ts";
 export { StaleWriterError } from "./struct_file/stale_writer_error.ts";
 export { watch, type WatchEvent, type WatchOptions } from "./struct_file/watch.ts";

@@ -154,8 +154,16 @@ export type ViewClass = (new (arrays: Arrays, byteOffset: number) => View) & {
 function utf8Get(u8: Uint8Array, start: number, size: number): string {
   // In bounds: the view was checked to lie inside the buffer when it was made.
   const end = start + size;
-  let stop = u8.indexOf(0, start);
-  if (stop < 0 || stop > end) stop = end;
+  // The terminator is looked for within the field only: u8.indexOf(0, start) would scan to
+  // the next zero byte in the buffer, the whole rest of a file for a string that fills its
+  // field. Most strings are short: the first bytes are searched by hand, without allocating.
+  const near = Math.min(end, start + 32);
+  let stop = start;
+  while (stop < near && u8[stop] !== 0) stop++;
+  if (stop === near && near < end) {
+    const found = u8.subarray(near, end).indexOf(0);
+    stop = found < 0 ? end : near + found;
+  }
   return decoder.decode(u8.subarray(start, stop));
 }
 
@@ -287,9 +295,57 @@ export function arrayField(
   return arrayView(type, arrays, start, guarantee, readOnly, name);
 }
 
+type TypedArray =
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array;
+
+const TYPED_ARRAYS: Record<NumericName, new (buffer: ArrayBuffer) => TypedArray> = {
+  i8: Int8Array,
+  u8: Uint8Array,
+  i16: Int16Array,
+  u16: Uint16Array,
+  i32: Int32Array,
+  u32: Uint32Array,
+  i64: BigInt64Array,
+  u64: BigUint64Array,
+  f32: Float32Array,
+  f64: Float64Array,
+};
+
 /**
- * A plain-value copy of any field (for `read()` of aggregates). Nested structs are copied
- * by their generated reader classes or, with `interpreted`, by walking the layout.
+ * Arrays of structs at least this long are copied by a generated reader even by the
+ * interpreted copy: compiling one is cheap next to walking the layout for every element.
+ */
+const COMPILE_ARRAYS_FROM = 16;
+
+/**
+ * A copy of `length` native-order numbers of `element` at byte `start`: a typed array of
+ * its own, made with one copy of the bytes.
+ */
+function copyNumbers(element: ScalarType, arrays: Arrays, start: number, length: number): TypedArray {
+  const name = element.name as NumericName;
+  const size = element.size;
+  if (start % size === 0) {
+    // In bounds: the caller's view lies inside the buffer, and `arrays` spans all of it.
+    const first = start / size;
+    return (arrays[name] as Uint8Array).slice(first, first + length);
+  }
+  // Misaligned (a packed layout): copy the bytes into an aligned buffer of their own.
+  return new TYPED_ARRAYS[name](arrays.u8.slice(start, start + length * size).buffer);
+}
+
+/**
+ * A plain-value copy of any field (for `read()` of aggregates). Arrays of native-order
+ * numbers are copied as typed arrays. Nested structs are copied by their generated reader
+ * classes or, with `interpreted`, by walking the layout.
  */
 function readValue(type: FieldType, arrays: Arrays, start: number, guarantee: number, interpreted = false): unknown {
   switch (type.kind) {
@@ -300,16 +356,24 @@ function readValue(type: FieldType, arrays: Arrays, start: number, guarantee: nu
     case "bytes":
       return arrays.u8.slice(start, start + type.size);
     case "array": {
-      const size = type.element.size;
-      const values = new Array(type.length);
-      for (let i = 0; i < type.length; i++) {
-        values[i] = readValue(
-          type.element,
-          arrays,
-          start + i * size,
-          commonAlignment(guarantee, i * size),
-          interpreted,
-        );
+      const element = type.element;
+      const size = element.size;
+      const length = type.length;
+      if (element.kind === "scalar" && element.name !== "bool" && element.byteOrder === "native") {
+        return copyNumbers(element, arrays, start, length);
+      }
+      const values = new Array(length);
+      if (
+        (element.kind === "struct" || element.kind === "union") && (!interpreted || length >= COMPILE_ARRAYS_FROM)
+      ) {
+        // One reader class for every element: each element's offset is a multiple of the
+        // alignment common to the array's start and the element size.
+        const cursor = new (readerFor(element, commonAlignment(guarantee, size)).$cursor())(arrays, start, length);
+        for (let i = 0; i < length; i++) values[i] = cursor.at(i).$read();
+        return values;
+      }
+      for (let i = 0; i < length; i++) {
+        values[i] = readValue(element, arrays, start + i * size, commonAlignment(guarantee, i * size), interpreted);
       }
       return values;
     }
@@ -527,7 +591,7 @@ return Cursor${id};`;
       Cursor = new Function("h", cursorSource())(local) as CursorClass;
       for (const Moving of Cursor.$Moving) {
         describeView(Moving.prototype, type, guarantee, readOnly);
-        refuseWrites(Moving.prototype, refused);
+        if (!readerOnly) refuseWrites(Moving.prototype, refused);
       }
     }
     return Cursor;

@@ -52,14 +52,23 @@ export interface BufferOwner {
 /** What a view or `read` can be made over: a buffer, or an owner such as a `MappedFile`. */
 export type BufferSource = ArrayBufferLike | BufferOwner;
 
-/** The plain JavaScript value of a field type, as {@linkcode StructType.read} returns it. */
+/**
+ * The plain JavaScript value of a field type, as {@linkcode StructType.read} returns it:
+ * arrays of native-order numbers are typed arrays (as in views, but copies), other arrays
+ * plain arrays.
+ */
 export type ValueOf<T> = T extends ScalarType<infer V, ScalarName> ? V
   : T extends Utf8Type ? string
   : T extends BytesType ? Uint8Array
-  : T extends ArrayType<infer E> ? ValueOf<E>[]
+  : T extends ArrayType<infer E> ? ArrayValueOf<E>
   : T extends StructType<infer F> ? StructValue<F>
   : T extends CompositeType ? { [name: string]: unknown }
   : never;
+
+/** The plain value of an array field with elements `E` (see {@linkcode ValueOf}). */
+export type ArrayValueOf<E> = E extends ScalarType<infer V, infer N, infer O>
+  ? (O extends "native" ? (N extends "bool" ? boolean[] : TypedArrayOf[N]) : V[])
+  : ValueOf<E>[];
 
 /** The plain-object value of a struct with fields `F`. */
 export type StructValue<F extends Fields> = { -readonly [K in keyof F]: ValueOf<F[K]> };

@@ -89,6 +89,66 @@ function snapshotCost(type: FieldType): { values: number; bytes: number } {
   }
 }
 
+/**
+ * The most memory a snapshot of a layout read from a file may take, as
+ * {@linkcode snapshotBytes} estimates it. The caps on values and bytes above bound what a
+ * copy holds, not what it costs: 2^24 byte fields are 2^24 `Uint8Array`s (some 7 GB on
+ * Deno), 2^24 structs 2^24 objects. An array of 2^24 one-byte structs estimates at 640 MiB.
+ */
+export const MAX_SNAPSHOT_BYTES = 1 << 30;
+
+/**
+ * What each kind of value of a snapshot takes in memory, in bytes, its place in the object
+ * or array holding it included: the largest of Deno, Node and Bun, measured as the heap
+ * retained by copies of 2^20 values of each kind (x86_64, 2026).
+ */
+const COST = {
+  /** A boolean or an integer of up to 16 bits (a small integer in its slot). */
+  small: 8,
+  /** A 32-bit integer or a float (a heap number where it is not a small integer). */
+  number: 24,
+  /** A 64-bit integer outside a numeric array (a BigInt). */
+  bigint: 40,
+  /** A struct or union (an object; its fields are counted apart). */
+  object: 32,
+  /** An array other than a numeric one (its elements are counted apart). */
+  array: 32,
+  /** A string (`utf8`), besides one byte per byte of the field. */
+  string: 32,
+  /** A `bytes` field or an array of native-order numbers (a typed array and its buffer), besides its bytes. */
+  buffer: 256,
+} as const;
+
+/**
+ * An estimate of the memory a snapshot of `type` takes, in bytes (see {@linkcode COST}).
+ * Arrays of native-order numbers are copied as typed arrays; every other array holds one
+ * value per element.
+ */
+export function snapshotBytes(type: FieldType): number {
+  switch (type.kind) {
+    case "scalar":
+      if (type.name === "i64" || type.name === "u64") return COST.bigint;
+      return type.size <= 2 ? COST.small : COST.number;
+    case "utf8":
+      return COST.string + type.size;
+    case "bytes":
+      return COST.buffer + type.size;
+    case "array": {
+      const element = type.element;
+      if (element.kind === "scalar" && element.name !== "bool" && element.byteOrder === "native") {
+        return COST.buffer + type.size;
+      }
+      return COST.array + type.length * snapshotBytes(element);
+    }
+    case "struct":
+    case "union": {
+      let total = COST.object;
+      for (const field of type.fields) total += snapshotBytes(field.type);
+      return total;
+    }
+  }
+}
+
 /** The canonical schema of a type (keys in a fixed order, so equal layouts give equal JSON). */
 export function toSchema(type: FieldType): Schema {
   switch (type.kind) {
@@ -229,6 +289,16 @@ export function fromSchemaText(text: string, path: string): StructType {
   if (values > MAX_VALUES) fail("", `the layout has ${values} values, more than the ${MAX_VALUES} a reader accepts`);
   if (copied > MAX_BYTES) {
     fail("", `the layout has ${copied} bytes of strings and byte arrays, more than the ${MAX_BYTES} a reader accepts`);
+  }
+  const estimate = snapshotBytes(root);
+  if (estimate > MAX_SNAPSHOT_BYTES) {
+    const mib = (bytes: number) => `${Math.ceil(bytes / 2 ** 20)} MiB`;
+    fail(
+      "",
+      `a snapshot of the layout would take about ${mib(estimate)}, more than the ${
+        mib(MAX_SNAPSHOT_BYTES)
+      } a reader accepts`,
+    );
   }
   return root as StructType;
 }

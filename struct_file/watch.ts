@@ -10,7 +10,9 @@ import { StructFile } from "./struct_file.ts";
 /** Options for {@linkcode watch}. */
 export interface WatchOptions<F extends Fields> {
   /**
-   * How often to look at the sequence word, in milliseconds. A look costs one memory read.
+   * How often to look at the file, in milliseconds. A look is a
+   * {@linkcode StructFile.prototype.check} of the path (an `open` and `fstat`) and one
+   * memory read of the sequence word.
    *
    * @default {100}
    */
@@ -39,6 +41,12 @@ export interface WatchEvent<F extends Fields> {
   version: number;
   /** The layout of the file. */
   type: StructType<F>;
+  /**
+   * Whether this is the first event from a new file: the one watched before was replaced at
+   * the path (a restarted writer publishes a new file by rename), and the new one is
+   * followed from here. Its version starts again from that file's.
+   */
+  reopened: boolean;
 }
 
 function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -57,16 +65,21 @@ function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
 /**
  * Yields a consistent snapshot of the struct file at `path` now, then each time it changes
  * (polling the sequence word every `interval` ms): the generic form of a polling reader.
- * The file is mapped read-only once and unmapped when the iteration ends (`break`, `return`,
- * an error, or `signal`).
+ * The file is mapped read-only and unmapped when the iteration ends (`break`, `return`, an
+ * error, or `signal`).
  *
- * Changes that happen between two polls are seen as one.
+ * Changes that happen between two polls are seen as one. Every poll first checks the path
+ * ({@linkcode StructFile.prototype.check}): when another file has replaced the watched one
+ * there, that file is opened and followed (its first event has `reopened: true`); when the
+ * watched file was truncated, the iteration ends with a {@linkcode FormatError} (`reason`
+ * `"truncated"`) instead of yielding the zeros a truncated file reads as.
  *
  * @param path The struct file.
  * @param options Interval, abort signal, expected layout, snapshot timeout.
  * @returns An async iterator of changes.
- * @throws {FormatError} If the file is not a valid struct file (on the first iteration).
- * @throws {MmapError} If it cannot be opened.
+ * @throws {FormatError} If the file is not a valid struct file (on the first iteration, or
+ * when a replacing file is opened), or was truncated.
+ * @throws {MmapError} If it cannot be opened, or was removed (`"ENOENT"` on reopening it).
  * @throws {StaleWriterError} If a snapshot cannot be had: the writer died or is stuck inside an update.
  * @throws {RangeError} If `interval` is not a positive number.
  *
@@ -96,21 +109,59 @@ export async function* watch<F extends Fields = Fields>(
   path: string,
   options: WatchOptions<F> = {},
 ): AsyncGenerator<WatchEvent<F>, void, undefined> {
+  for await (const { value, version, type, reopened } of follow(path, options, (file) => file.snapshotWithVersion())) {
+    yield { value, version, type, reopened };
+  }
+}
+
+/** One change seen by {@linkcode follow}: what `read` returned, and the file it read. */
+export interface FollowEvent<F extends Fields, T> {
+  value: T;
+  version: number;
+  type: StructType<F>;
+  reopened: boolean;
+  /** The file read, open until the iteration goes on. */
+  file: StructFile<F>;
+}
+
+/**
+ * {@linkcode watch} with another reader than `snapshotWithVersion()`: the `mmstruct`
+ * command reads less than everything of a large file. Internal.
+ */
+export async function* follow<F extends Fields, T>(
+  path: string,
+  options: WatchOptions<F>,
+  read: (file: StructFile<F>) => [T, number],
+): AsyncGenerator<FollowEvent<F, T>, void, undefined> {
   const interval = options.interval ?? 100;
   if (typeof interval !== "number" || !(interval > 0) || interval > 2 ** 31) {
     throw new RangeError(`Cannot watch ${JSON.stringify(path)}: interval must be a positive number of milliseconds`);
   }
   const signal = options.signal;
   if (signal?.aborted) return;
-  using file = StructFile.open(path, { type: options.type, timeout: options.timeout });
-  let last: number | undefined;
-  while (!signal?.aborted) {
-    if (file.version !== last) {
-      const [value, version] = file.snapshotWithVersion();
-      last = version;
-      yield { value, version, type: file.type };
-      continue;
+  const open = () => StructFile.open(path, { type: options.type, timeout: options.timeout });
+  let file = open();
+  try {
+    let last: number | undefined;
+    let reopened = false;
+    while (!signal?.aborted) {
+      if (file.check() === "replaced") {
+        const next = open();
+        file.close();
+        file = next;
+        last = undefined;
+        reopened = true;
+      }
+      if (file.version !== last) {
+        const [value, version] = read(file);
+        last = version;
+        yield { value, version, type: file.type, reopened, file };
+        reopened = false;
+        continue;
+      }
+      await delay(interval, signal);
     }
-    await delay(interval, signal);
+  } finally {
+    file.close();
   }
 }

@@ -217,7 +217,7 @@ describe("struct().view()", () => {
     v.a[2] = 5;
     v.c[1] = -1n;
     assert.equal(new Uint32Array(buffer)[2], 5);
-    assert.deepEqual(S.read(buffer).c, [0n, -1n]);
+    assert.deepEqual(S.read(buffer).c, new BigInt64Array([0n, -1n]));
     assert.equal(v.a.length, 3);
   });
 
@@ -231,7 +231,7 @@ describe("struct().view()", () => {
     v.grid[1][0] = 9;
     assert.deepEqual(S.read(buffer), {
       pts: [{ x: 0, y: 0 }, { x: 0, y: -4 }, { x: 0, y: 0 }],
-      grid: [[0, 0], [9, 0]],
+      grid: [new Uint8Array([0, 0]), new Uint8Array([9, 0])],
     });
     assert.ok(Object.isFrozen(v.pts));
   });
@@ -286,7 +286,7 @@ describe("struct().view()", () => {
     const buffer = new ArrayBuffer(S.size);
     assert.throws(() => S.view(buffer).nums, { name: "TypeError", message: /not aligned/ });
     S.write(buffer, 0, { nums: [1, 2] });
-    assert.deepEqual(S.read(buffer).nums, [1, 2]);
+    assert.deepEqual(S.read(buffer).nums, new Uint32Array([1, 2]));
   });
 
   test("view() checks the byte offset and the buffer size", () => {
@@ -323,7 +323,7 @@ describe("struct().read() and write()", () => {
     S.write(buffer, 0, { raw: [5] });
     assert.deepEqual({ ...S.read(buffer), raw: [...S.read(buffer).raw] }, {
       a: 1,
-      inner: { b: 0, c: [7, 8, 0] },
+      inner: { b: 0, c: new Uint16Array([7, 8, 0]) },
       s: "xy",
       raw: [5, 0],
     });
@@ -341,14 +341,15 @@ describe("struct().read() and write()", () => {
     assert.ok(new Uint8Array(buffer).every((b) => b === 0));
   });
 
-  test("read() returns plain copies, detached from the buffer", () => {
-    const S = struct({ raw: bytes(2), nums: array(u8, 2) });
+  test("read() returns copies detached from the buffer, numeric arrays as typed arrays", () => {
+    const S = struct({ raw: bytes(2), nums: array(u8, 2), flags: array(bool, 2), be: array(u16be, 2) });
     const buffer = new ArrayBuffer(S.size);
     const value = S.read(buffer);
     value.raw[0] = 1;
     value.nums[0] = 1;
     assert.ok(new Uint8Array(buffer).every((b) => b === 0));
-    assert.ok(Array.isArray(value.nums));
+    assert.ok(value.nums instanceof Uint8Array && value.nums.buffer !== buffer);
+    assert.deepEqual([value.flags, value.be], [[false, false], [0, 0]]);
   });
 });
 
@@ -370,7 +371,7 @@ describe("struct().cursor()", () => {
       [0, 1, 2].map((i) => ({
         id: i + 1,
         v: 0,
-        tags: [0, 10 + i],
+        tags: new Uint8Array([0, 10 + i]),
         inner: { k: 20 + i },
       })),
     );
@@ -490,7 +491,7 @@ describe("views of a read-only MappedFile", () => {
     v.raw[0] = 100;
     assert.deepEqual([...v.nums], [1, 2]);
     assert.deepEqual([...v.raw], [3, 4]);
-    assert.deepEqual(S.read(file).nums, [1, 2]);
+    assert.deepEqual(S.read(file).nums, new Uint16Array([1, 2]));
   });
 
   test("a view outlives its MappedFile without crashing or reaching the file", () => {

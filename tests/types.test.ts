@@ -84,8 +84,17 @@ export type Union = Expect<Equal<Flat<typeof all.either>, { a: number; b: number
 const value = All.read(buffer);
 export type Read = Expect<
   Equal<
-    [typeof value.big, typeof value.nums, typeof value.flags, typeof value.points, typeof value.grid, typeof value.raw],
-    [bigint, number[], boolean[], { x: number; y: number }[], number[][], Uint8Array]
+    [
+      typeof value.big,
+      typeof value.nums,
+      typeof value.bigs,
+      typeof value.flags,
+      typeof value.be,
+      typeof value.points,
+      typeof value.grid,
+      typeof value.raw,
+    ],
+    [bigint, Uint32Array, BigUint64Array, boolean[], number[], { x: number; y: number }[], Uint8Array[], Uint8Array]
   >
 >;
 
