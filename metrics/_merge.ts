@@ -21,6 +21,24 @@ interface SeriesReg {
   readonly width: number;
   /** The earliest `created_ms` of any file's copy of it. */
   createdMs: number;
+  /** The highest total (a counter's value, a histogram's sum) reported so far, or -Infinity. */
+  high: number;
+}
+
+/**
+ * How far below its high-water mark a total may fall and still be taken for rounding: the
+ * files' values are summed in another grouping once compaction folds some into an archive
+ * (`(a + b) + c` vs `a + (b + c)`), which differs by a few ulps per file. A larger drop is
+ * a real reset (files removed by hand) and is reported as is.
+ */
+const ROUNDING = 1e-9;
+
+/** A total that never goes back for rounding alone: max(high-water mark, value). */
+function monotonic(reg: SeriesReg, value: number): number {
+  const high = reg.high;
+  if (value < high && high - value <= Math.abs(high) * ROUNDING) return high;
+  reg.high = value;
+  return value;
 }
 
 /** The merged series of one declaration (family name and signature). */
@@ -123,7 +141,7 @@ export class Registry {
       seen.set(this.#seen);
       this.#seen = seen;
     }
-    reg = { id, key, labels: labels(), base: this.#used, width, createdMs: Infinity };
+    reg = { id, key, labels: labels(), base: this.#used, width, createdMs: Infinity, high: -Infinity };
     this.#used += width;
     this.#series.push(reg);
     sig.series.set(key, reg);
@@ -299,7 +317,7 @@ export class Registry {
         const series: CounterSeries[] = [];
         for (const reg of sig.sorted) {
           if (seen[reg.id] !== stamp) continue;
-          series.push({ labels: reg.labels, value: acc[reg.base], created: created(reg) });
+          series.push({ labels: reg.labels, value: monotonic(reg, acc[reg.base]), created: created(reg) });
         }
         out.push({ ...base, type: "counter", series });
       } else if (decl.type === "gauge") {
@@ -323,7 +341,7 @@ export class Registry {
             labels: reg.labels,
             buckets,
             count,
-            sum: acc[reg.base + bounds.length + 1],
+            sum: monotonic(reg, acc[reg.base + bounds.length + 1]),
             created: created(reg),
           });
         }

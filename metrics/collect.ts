@@ -180,7 +180,9 @@ function archiveProblem(name: string, file: MetricsFile): string | undefined {
  * The open files are kept between calls (per directory, for up to 16 directories), so that
  * a scrape reads only what changed: new records, and the values. A scrape that meets a
  * compaction lists the directory again until two listings agree, so it never counts a
- * process twice or misses one.
+ * process twice or misses one. A fractional counter or histogram sum never goes back for
+ * a long-lived reader: compaction regroups the floating-point sum (which can change its last
+ * digits), so a total a hair below the last one reported is reported as the last one.
  *
  * @param dir The metrics directory.
  * @param options Whether to add the library's own families.

@@ -209,3 +209,37 @@ test("collect() during a storm of writers that start, compact and exit never cou
   // Every writer but the last compacted those before it: the directory stays small.
   assert.ok(metricsFiles(tmp.dir).length <= 3, metricsFiles(tmp.dir).join());
 });
+
+test("collect() never reports a fractional counter or histogram sum going back across compaction", () => {
+  using tmp = tempDir();
+  const cpu = { name: "cpu_seconds_total", help: "CPU" };
+  const lat = { name: "latency_seconds", help: "Latency", buckets: [1] };
+  const totals = () => {
+    const families = collect(tmp.dir, { meta: false }).families;
+    const counter = families.find((f) => f.name === "cpu_seconds")!;
+    const histogram = families.find((f) => f.name === "latency_seconds")!;
+    assert.ok(counter.type === "counter" && histogram.type === "histogram");
+    return { counter: counter.series[0].value, sum: histogram.series[0].sum };
+  };
+  // Archived first: 0.3. Then a live writer "aaa" (0.1) and a gone one "aab" (0.2), both named
+  // before "archive": (0.1 + 0.2) + 0.3 before compaction, 0.1 + (0.3 + 0.2) after.
+  const old = Metrics.create(tmp.dir, { name: "old" });
+  old.counter(cpu).inc(0.3);
+  old.histogram(lat).observe(0.3);
+  old.close();
+  compact(tmp.dir);
+  using live = Metrics.create(tmp.dir, { name: "aaa" });
+  live.counter(cpu).inc(0.1);
+  live.histogram(lat).observe(0.1);
+  const gone = Metrics.create(tmp.dir, { name: "aab" });
+  gone.counter(cpu).inc(0.2);
+  gone.histogram(lat).observe(0.2);
+  gone.close();
+  const before = totals();
+  compact(tmp.dir);
+  const after = totals();
+  assert.ok(after.counter >= before.counter, `counter went back: ${before.counter} -> ${after.counter}`);
+  assert.ok(after.sum >= before.sum, `histogram sum went back: ${before.sum} -> ${after.sum}`);
+  // Still a real total: within rounding of the exact one.
+  assert.ok(Math.abs(after.counter - 0.6) < 1e-12 && Math.abs(after.sum - 0.6) < 1e-12);
+});
