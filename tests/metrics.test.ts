@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { describe, test } from "node:test";
@@ -42,6 +42,27 @@ describe("Metrics", () => {
       if (saved === undefined) delete process.env.MMSTRUCT_METRICS_DIR;
       else process.env.MMSTRUCT_METRICS_DIR = saved;
     }
+  });
+
+  test("Metrics.create() starts when compaction fails, and keeps the error on the handle", () => {
+    using tmp = tempDir();
+    const old = Metrics.create(tmp.path("symlink"), { name: "old" });
+    old.counter({ name: "runs_total", help: "Runs" }).inc();
+    old.close();
+    rmSync(tmp.path("symlink/.compact.lock"));
+    symlinkSync("/nonexistent", tmp.path("symlink/.compact.lock"));
+    mkdirSync(tmp.path("directory"));
+    chmodSync(tmp.path("directory"), 0o700);
+    mkdirSync(tmp.path("directory/.compact.lock"));
+    for (const kind of ["symlink", "directory"]) {
+      using metrics = Metrics.create(tmp.path(kind));
+      assert.ok(metrics.compactionError instanceof Error, `${kind}: no compaction error kept`);
+      metrics.counter({ name: "runs_total", help: "Runs" }).inc();
+    }
+    // Nothing was lost: the gone writer's file is still counted.
+    assert.deepEqual(counterValues(collect(tmp.path("symlink")), "runs"), new Map([["", 2]]));
+    using fine = Metrics.create(tmp.path("fine"));
+    assert.equal(fine.compactionError, undefined);
   });
 
   test("Metrics.create() refuses a bad name, series cap or directory", () => {
