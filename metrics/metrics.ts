@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import process from "node:process";
 import { ensurePrivateDirectory } from "../mapped_file.ts";
 import { Children } from "./_children.ts";
-import { defaultDirectory } from "./_directory.ts";
+import { defaultDirectory, threadNumber } from "./_directory.ts";
 import {
   declDifference,
   declProblem,
@@ -25,6 +25,30 @@ import { compact } from "./compact.ts";
 import { type Counter, type CounterConfig, newCounter } from "./counter.ts";
 import { type Gauge, type GaugeConfig, newGauge } from "./gauge.ts";
 import { type Histogram, type HistogramConfig, newHistogram } from "./histogram.ts";
+
+/**
+ * The open handles of this worker thread (each thread has its own copy of this module),
+ * closed when the thread ends: its lock's descriptor belongs to the process, so a thread
+ * that ended with its file open would be judged running until the process exits.
+ */
+const threadHandles = new Set<Metrics>();
+let threadHook = false;
+
+function closeThreadHandles(): void {
+  for (const metrics of [...threadHandles]) metrics.close();
+}
+
+/** Closes this thread's handles when it ends, by whatever hook the runtime runs then. */
+function watchThread(metrics: Metrics): void {
+  threadHandles.add(metrics);
+  if (threadHook) return;
+  threadHook = true;
+  // Node worker_threads, Deno's and Bun's: on process.exit() and when the thread's work ends.
+  process.on("exit", closeThreadHandles);
+  // Deno's worker_threads run it too; harmless where it never fires.
+  const scope = globalThis as { addEventListener?: (type: string, listener: () => void) => void };
+  scope.addEventListener?.("unload", closeThreadHandles);
+}
 
 /** Whether a failed compaction has been warned about (once per process). */
 let warned = false;
@@ -188,7 +212,9 @@ export class Metrics {
         process.emitWarning(`mmstruct: ${compactionError.message}`, { type: "MmstructCompactionWarning" });
       }
     }
-    return new Metrics(new Writer(where, name), maxSeries, compactionError);
+    const metrics = new Metrics(new Writer(where, name), maxSeries, compactionError);
+    if (threadNumber() !== 0) watchThread(metrics);
+    return metrics;
   }
 
   /**
@@ -405,9 +431,17 @@ export class Metrics {
    * counters and histograms still count; its gauges no longer do). Later increments,
    * observations and sets are not recorded, and do not throw. Calling it more than once is
    * a no-op.
+   *
+   * A worker thread should close its handle before it ends: the lock belongs to the
+   * process, not the thread. A thread that ends by `process.exit()` or by running out of
+   * work (a `node:worker_threads` worker, on Node, Deno and Bun; a Bun Web Worker) has its
+   * handles closed for it; one stopped by `terminate()` (or a Deno Web Worker calling
+   * `self.close()`) runs no code at its end, so its file counts as running until the
+   * process exits.
    */
   close(): void {
     this.#writer.close();
+    threadHandles.delete(this);
   }
 
   /** Same as {@linkcode Metrics.prototype.close}. */
