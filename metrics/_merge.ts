@@ -70,8 +70,12 @@ interface FileIndex {
 }
 
 const SEPARATOR = "\u0000";
-/** The key of the overflow series: after every label set (label values hold no control characters below it). */
+/**
+ * The key of the overflow series: after every label set, and never one, since every label
+ * set's key starts with {@linkcode LABELS_PREFIX} (label values may hold U+FFFF).
+ */
 const OVERFLOW_KEY = "\uffff";
+const LABELS_PREFIX = "\u0001";
 const OVERFLOW_LABELS: Labels = Object.freeze({ mmstruct_overflow: "true" });
 
 function compareKeys(a: SeriesReg, b: SeriesReg): number {
@@ -186,7 +190,7 @@ export class Registry {
       const sig = this.#signature(decl);
       const width = source.metric.width;
       const values = source.labels;
-      let key = values === null ? OVERFLOW_KEY : values.join(SEPARATOR);
+      let key = values === null ? OVERFLOW_KEY : LABELS_PREFIX + values.join(SEPARATOR);
       let each: string | undefined;
       if (decl.type === "gauge" && decl.aggregate === "each") {
         each = file.thread === 0 ? `${file.pid}` : `${file.pid}:${file.thread}`;

@@ -68,7 +68,8 @@ class Archive {
     for (const { metric, labels, slot, createdMs } of file.series) {
       const target = this.metrics.get(metric.decl.signature);
       if (target === undefined) continue;
-      const key = labels === null ? "\uffff" : labels.join("\u0000");
+      // Every label set's key starts with U+0001, so none is the overflow series' (label values may hold U+FFFF).
+      const key = labels === null ? "\uffff" : `\u0001${labels.join("\u0000")}`;
       let series = target.series.get(key);
       if (series === undefined) {
         series = { labels, values: new Float64Array(metric.width), createdMs };

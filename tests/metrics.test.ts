@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from
 import { join } from "node:path";
 import process from "node:process";
 import { describe, test } from "node:test";
-import { collect, Metrics, MmapError, StructFile } from "../mod.ts";
+import { collect, compact, Metrics, MmapError, StructFile } from "../mod.ts";
 import { counterValues, family, gaugeValues, histogramValues } from "./_metrics.ts";
 import { tempDir } from "./_helpers.ts";
 
@@ -223,6 +223,21 @@ describe("Counter", () => {
     const overflow = family(collected, "c").series.at(-1)!;
     assert.deepEqual(overflow.labels, { mmstruct_overflow: "true" });
     assert.deepEqual(counterValues(collected, "s"), new Map([["0", 1], ["true", 9]]));
+  });
+
+  test("collect() and compact() keep a label value U+FFFF apart from the overflow series", () => {
+    using tmp = tempDir();
+    const writer = Metrics.create(tmp.dir, { name: "gone", maxSeries: 1 });
+    const counter = writer.counter({ name: "req_total", help: "", labelNames: ["k"] });
+    counter.inc({ k: "\uffff" }, 1);
+    counter.inc({ k: "other" }, 100); // past the cap: the overflow series
+    const expected = [{ labels: { k: "\uffff" }, value: 1 }, { labels: { mmstruct_overflow: "true" }, value: 100 }];
+    const series = () =>
+      family(collect(tmp.dir), "req").series.map((s) => ({ labels: s.labels, value: "value" in s ? s.value : NaN }));
+    assert.deepEqual(series(), expected);
+    writer.close();
+    assert.equal(compact(tmp.dir).compacted, 1);
+    assert.deepEqual(series(), expected);
   });
 
   test("Counter series fill a segment and continue in the next one, all of them counted", () => {
