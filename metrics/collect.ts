@@ -130,10 +130,11 @@ function problemOf(path: string, error: unknown): ScrapeError {
 
 /**
  * Opens the names of a listing that the cache does not hold. Returns whether one vanished
- * before it could be opened (compaction removed it: list again).
+ * before it could be opened (compaction removed it: list again). A name that says ENOENT
+ * but is still listed (a dangling symlink) is reported as an error for that name instead.
  */
 function openAll(dir: string, names: readonly string[], cache: DirectoryCache, failed: Map<string, ScrapeError>) {
-  let vanished = false;
+  const missing = new Map<string, ScrapeError>();
   for (const name of names) {
     const known = cache.entries.get(name);
     if (known !== undefined) {
@@ -147,9 +148,17 @@ function openAll(dir: string, names: readonly string[], cache: DirectoryCache, f
       cache.entries.set(name, { file, live: false, dead: file.archive, inode, index: undefined, probe: -1 });
       failed.delete(name);
     } catch (error) {
-      if (error instanceof MmapError && error.code === "ENOENT") vanished = true;
-      else failed.set(name, problemOf(resolve(dir, name), error));
+      if (error instanceof MmapError && error.code === "ENOENT") {
+        missing.set(name, problemOf(resolve(dir, name), error));
+      } else failed.set(name, problemOf(resolve(dir, name), error));
     }
+  }
+  if (missing.size === 0) return false;
+  const again = new Set(list(dir));
+  let vanished = false;
+  for (const [name, problem] of missing) {
+    if (again.has(name)) failed.set(name, problem);
+    else vanished = true;
   }
   return vanished;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { test } from "node:test";
 import { collect, compact, Metrics, struct, StructFile, u32 } from "../mod.ts";
@@ -155,4 +155,14 @@ test("collect() refuses a file named like an archive that is not one, and an arc
     [["archive.5.metrics.mms", "not-metrics"], ["archive.6.metrics.mms", "not-metrics"], ["plain", "not-metrics"]],
   );
   assert.deepEqual(counterValues(collected, "hand"), new Map([["a", 1]]));
+});
+
+test("collect() reports a dangling symlink as an ENOENT error for that name, not an inconsistent scrape", () => {
+  using tmp = tempDir();
+  using metrics = Metrics.create(tmp.dir);
+  metrics.counter({ name: "jobs_total", help: "Jobs" }).inc(3);
+  symlinkSync("/nonexistent/target", tmp.path("dangling"));
+  const collected = collect(tmp.dir);
+  assert.deepEqual(collected.errors.map((e) => [basename(e.path), e.reason]), [["dangling", "ENOENT"]]);
+  assert.deepEqual(counterValues(collected, "jobs"), new Map([["", 3]]));
 });
