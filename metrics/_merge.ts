@@ -23,6 +23,9 @@ interface SeriesReg {
   createdMs: number;
   /** The highest total (a counter's value, a histogram's sum) reported so far, or -Infinity. */
   high: number;
+  /** For an `"each"` gauge: the writer id, and the key without it (the series of its `pid` label). */
+  writer?: string;
+  pidKey?: string;
 }
 
 /**
@@ -196,6 +199,9 @@ export class Registry {
         each = file.thread === 0 ? `${file.pid}` : `${file.pid}:${file.thread}`;
         key = `${key}${SEPARATOR}${SEPARATOR}${each}`;
       }
+      const pidKey = key;
+      // Two writers with one pid and thread (pid namespaces, two handles in a thread) stay apart.
+      if (each !== undefined) key = `${key}${SEPARATOR}${file.writerId}`;
       const reg = this.#seriesReg(sig, key, () => {
         if (values === null && each === undefined) return OVERFLOW_LABELS;
         const labels: Record<string, string> = {};
@@ -204,6 +210,10 @@ export class Registry {
         if (each !== undefined) labels.pid = each;
         return Object.freeze(labels);
       }, width);
+      if (each !== undefined) {
+        reg.writer = file.writerId;
+        reg.pidKey = pidKey;
+      }
       if (source.createdMs > 0 && source.createdMs < reg.createdMs) reg.createdMs = source.createdMs;
       if (decl.type === "gauge") {
         index.regs.push(undefined);
@@ -326,8 +336,20 @@ export class Registry {
         out.push({ ...base, type: "counter", series });
       } else if (decl.type === "gauge") {
         const series: GaugeSeries[] = [];
+        let clashes: Map<string, number> | undefined;
+        if (decl.aggregate === "each") {
+          clashes = new Map();
+          for (const reg of sig.sorted) {
+            if (seen[reg.id] === stamp) clashes.set(reg.pidKey!, (clashes.get(reg.pidKey!) ?? 0) + 1);
+          }
+        }
         for (const reg of sig.sorted) {
-          if (seen[reg.id] === stamp) series.push({ labels: reg.labels, value: acc[reg.base] });
+          if (seen[reg.id] !== stamp) continue;
+          // Writers sharing a pid label: each series also says which writer it is.
+          const labels = clashes !== undefined && clashes.get(reg.pidKey!)! > 1
+            ? Object.freeze({ ...reg.labels, mmstruct_writer: reg.writer! })
+            : reg.labels;
+          series.push({ labels, value: acc[reg.base] });
         }
         out.push({ ...base, type: "gauge", series });
       } else {

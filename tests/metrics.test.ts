@@ -288,6 +288,28 @@ describe("Gauge", () => {
     const f = family(collect(tmp.dir), "g");
     assert.deepEqual(f.series, [{ labels: { k: "x", pid: String(process.pid) }, value: 3 }]);
   });
+
+  test("Gauge with aggregate each keeps two writers with one pid and thread apart, labelled with their writer ids", () => {
+    using tmp = tempDir();
+    // Two handles of one thread stand in for two containers whose writers have the same pid.
+    using a = Metrics.create(tmp.dir, { name: "a" });
+    using b = Metrics.create(tmp.dir, { name: "b" });
+    a.gauge({ name: "q", help: "", aggregate: "each" }).set(5);
+    b.gauge({ name: "q", help: "", aggregate: "each" }).set(7);
+    const ids = [a, b].map((m) => m.paths[0].split(".").at(-4)!);
+    const f = family(collect(tmp.dir), "q");
+    const pid = String(process.pid);
+    assert.deepEqual(
+      new Set(f.series.map((s) => JSON.stringify([s.labels, "value" in s ? s.value : NaN]))),
+      new Set(
+        [[{ pid, mmstruct_writer: ids[0] }, 5], [{ pid, mmstruct_writer: ids[1] }, 7]].map((x) => JSON.stringify(x)),
+      ),
+    );
+    assert.throws(
+      () => a.gauge({ name: "r", help: "", labelNames: ["mmstruct_writer"], aggregate: "each" }),
+      TypeError,
+    );
+  });
 });
 
 describe("Histogram", () => {
