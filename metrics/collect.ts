@@ -34,7 +34,9 @@ export interface ScrapeError {
    * Why: a {@linkcode FormatError} reason (`"truncated"`, `"magic"`, …) for a file that is
    * not a valid struct file; `"not-metrics"` for a struct file that is not a metrics file;
    * an {@linkcode MmapError} code (`"EACCES"`, …) for one that cannot be opened;
-   * `"conflict"` for a metric declared differently than in an earlier file (by name);
+   * `"conflict"` for a metric declared differently than in an earlier file (by name), or
+   * one of whose sample names an earlier family (by name) has (a gauge `req_count` beside a
+   * histogram `req`: the later family is dropped);
    * `"entries"` for a corrupt record in a gone writer's file (the records before it are
    * merged); `"inconsistent"` when compaction kept changing the directory during the scrape.
    */
@@ -161,6 +163,36 @@ function openAll(dir: string, names: readonly string[], cache: DirectoryCache, f
     else vanished = true;
   }
   return vanished;
+}
+
+/** The sample names of a family besides its name, as the text formats print them. */
+const SUFFIXES = {
+  counter: ["_total", "_created"],
+  gauge: [],
+  histogram: ["_bucket", "_count", "_sum", "_created"],
+} as const;
+
+/**
+ * Drops each family one of whose sample names an earlier one (by name) already has (a gauge
+ * `req_count` beside a histogram `req`), which no text format could print, as a conflict.
+ */
+function dropClashes(families: MetricFamily[], dir: string, problems: MergeProblem[]): MetricFamily[] {
+  const owners = new Map<string, string>();
+  return families.filter((family) => {
+    const samples = ["", ...SUFFIXES[family.type]].map((suffix) => family.name + suffix);
+    const taken = samples.find((sample) => owners.has(sample));
+    if (taken !== undefined) {
+      problems.push({
+        path: dir,
+        reason: "conflict",
+        message: `Cannot merge metric ${JSON.stringify(family.name)} (a ${family.type}) in ${JSON.stringify(dir)}: ` +
+          `its sample name ${JSON.stringify(taken)} is also the family ${JSON.stringify(owners.get(taken))}'s`,
+      });
+      return false;
+    }
+    for (const sample of samples) owners.set(sample, family.name);
+    return true;
+  });
 }
 
 /** Whether an entry named like an archive is one, and says so consistently. */
@@ -331,7 +363,7 @@ export function collect(dir?: string, options: CollectOptions = {}): Collected {
   for (const id of live) dead.delete(id);
 
   const problems: MergeProblem[] = [];
-  const families = cache.registry.merge(counted, problems);
+  const families = dropClashes(cache.registry.merge(counted, problems), where, problems);
   errors.push(...problems);
   // Label sets come and go (gone gauges, compacted files): start afresh once most of the
   // registry is stale, so that a long-lived reader's memory stays bounded.

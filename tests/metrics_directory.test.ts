@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { test } from "node:test";
-import { collect, compact, Metrics, struct, StructFile, u32 } from "../mod.ts";
+import { collect, compact, Metrics, struct, StructFile, toOpenMetrics, toPrometheus, u32 } from "../mod.ts";
 import { encodeRecord } from "../metrics/_segment.ts";
 import { counterValues, family, gaugeValues, writeMetricsFile } from "./_metrics.ts";
 import { tempDir } from "./_helpers.ts";
@@ -165,4 +165,18 @@ test("collect() reports a dangling symlink as an ENOENT error for that name, not
   const collected = collect(tmp.dir);
   assert.deepEqual(collected.errors.map((e) => [basename(e.path), e.reason]), [["dangling", "ENOENT"]]);
   assert.deepEqual(counterValues(collected, "jobs"), new Map([["", 3]]));
+});
+
+test("collect() drops a family whose sample name another family has, as a conflict, so the scrape still prints", () => {
+  using tmp = tempDir();
+  using a = Metrics.create(tmp.dir, { name: "a" });
+  using b = Metrics.create(tmp.dir, { name: "b" });
+  a.histogram({ name: "req", help: "Requests", buckets: [1] }).observe(0.5);
+  b.gauge({ name: "req_count", help: "Requests counted" }).set(9);
+  const collected = collect(tmp.dir);
+  assert.deepEqual(collected.families.map((f) => f.name), ["mmstruct_scrape_errors", "mmstruct_writers", "req"]);
+  assert.deepEqual(collected.errors.map((e) => e.reason), ["conflict"]);
+  assert.match(collected.errors[0].message, /"req_count"/);
+  assert.match(toPrometheus(collected.families), /^req_count 1$/m);
+  assert.match(toOpenMetrics(collected.families), /^req_count 1$/m);
 });
