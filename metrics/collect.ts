@@ -195,6 +195,16 @@ function dropClashes(families: MetricFamily[], dir: string, problems: MergeProbl
   });
 }
 
+/** Whether an entry's writer runs, by a probe of its lock (false when it cannot be told). */
+function runs(entry: Entry): boolean {
+  if (entry.dead) return false;
+  try {
+    return probe(entry.file.path) === "live";
+  } catch {
+    return false;
+  }
+}
+
 /** Whether an entry named like an archive is one, and says so consistently. */
 function archiveProblem(name: string, file: MetricsFile): string | undefined {
   const generation = archiveGeneration(name);
@@ -329,7 +339,9 @@ export function collect(dir?: string, options: CollectOptions = {}): Collected {
   const dead = new Set<string>();
   for (const name of names) {
     const entry = cache.entries.get(name);
-    if (entry === undefined || rejected.has(name) || hidden.has(name)) continue;
+    if (entry === undefined || rejected.has(name)) continue;
+    // A file the archive holds, unless its writer runs (a corrupt or hostile archive).
+    if (hidden.has(name) && (entry.file.archive || !runs(entry))) continue;
     if (entry.file.archive && entry !== newest) continue;
     if (!entry.dead) {
       let state: "live" | "dead" | "gone";

@@ -212,6 +212,15 @@ export function compact(dir?: string): CompactResult {
   }
 }
 
+/** Whether a file's writer runs (or its state cannot be told: then it is left alone too). */
+function isLive(dir: string, name: string): boolean {
+  try {
+    return probe(join(dir, name)) === "live";
+  } catch {
+    return true;
+  }
+}
+
 function compactLocked(dir: string): CompactResult {
   const names = listDirectory(dir, "Cannot compact").sort();
   // Temporary files of earlier compactors (killed before publishing): none runs now.
@@ -249,7 +258,9 @@ function compactLocked(dir: string): CompactResult {
         if (file !== newest && file.archive && file.generation < newest.generation) subsumes.push(file.name);
       }
     }
-    const leftovers = names.filter((name) => held.has(name) && !ARCHIVE_NAME.test(name));
+    // What the archive holds, left by a compactor killed before removing it; never a running
+    // writer's file, whatever the archive (corrupt or hostile) says.
+    const leftovers = names.filter((name) => held.has(name) && !ARCHIVE_NAME.test(name) && !isLive(dir, name));
     subsumes.push(...leftovers);
 
     let compacted = 0;

@@ -5,7 +5,7 @@ import process from "node:process";
 import { test } from "node:test";
 import { collect, compact, Metrics } from "../mod.ts";
 import type { Runtime } from "../ffi/libc.ts";
-import { counterValues, gaugeValues } from "./_metrics.ts";
+import { counterValues, gaugeValues, writeMetricsFile } from "./_metrics.ts";
 import { command, finish, lines, runtime, tempDir } from "./_helpers.ts";
 
 function metricsFiles(dir: string): string[] {
@@ -242,4 +242,20 @@ test("collect() never reports a fractional counter or histogram sum going back a
   assert.ok(after.sum >= before.sum, `histogram sum went back: ${before.sum} -> ${after.sum}`);
   // Still a real total: within rounding of the exact one.
   assert.ok(Math.abs(after.counter - 0.6) < 1e-12 && Math.abs(after.sum - 0.6) < 1e-12);
+});
+
+test("compact() and collect() never remove or hide a live writer's file that an archive claims to hold", () => {
+  using tmp = tempDir();
+  using live = Metrics.create(tmp.dir);
+  live.counter({ name: "jobs_total", help: "Jobs" }).inc(5);
+  const segment = live.paths[0];
+  // A corrupt or hostile archive that names the live file as folded into it.
+  writeMetricsFile(tmp.path("archive.7.metrics.mms"), {
+    records: [{ subsumes: [segment.slice(tmp.dir.length + 1)] }],
+    archive: 7,
+  });
+  assert.deepEqual(counterValues(collect(tmp.dir), "jobs"), new Map([["", 5]]));
+  compact(tmp.dir);
+  assert.ok(existsSync(segment), "a live writer's file was removed");
+  assert.deepEqual(counterValues(collect(tmp.dir), "jobs"), new Map([["", 5]]));
 });
