@@ -4,7 +4,7 @@
  * @module
  */
 
-import { statSync } from "node:fs";
+import { lstatSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { MmapError } from "../mmap_error.ts";
 import { FormatError } from "../struct_file/format_error.ts";
@@ -12,7 +12,7 @@ import { compactionMark, defaultDirectory, listDirectory } from "./_directory.ts
 import { closeProbe, openProbe, probe, probeDescriptor } from "./_lock.ts";
 import { type Contribution, type MergeProblem, Registry } from "./_merge.ts";
 import { MetricsFile, NotMetricsError } from "./_metrics_file.ts";
-import { ARCHIVE_NAME, archiveGeneration, COMPACT_LOCK } from "./_segment.ts";
+import { ARCHIVE_NAME, archiveGeneration, COMPACT_LOCK, SEGMENT_NAME } from "./_segment.ts";
 import type { GaugeFamily, MetricFamily } from "./families.ts";
 
 /** Options for {@linkcode collect}. */
@@ -33,7 +33,9 @@ export interface ScrapeError {
   /**
    * Why: a {@linkcode FormatError} reason (`"truncated"`, `"magic"`, …) for a file that is
    * not a valid struct file; `"not-metrics"` for a struct file that is not a metrics file;
-   * an {@linkcode MmapError} code (`"EACCES"`, …) for one that cannot be opened;
+   * an {@linkcode MmapError} code (`"EACCES"`, …) for one that cannot be opened (`"ELOOP"`:
+   * a symlink, never followed); `"duplicate"` for a hard link or copy of a file counted
+   * already (the same inode, or a segment name with the same writer id and segment number);
    * `"conflict"` for a metric declared differently than in an earlier file (by name), or
    * one of whose sample names an earlier family (by name) has (a gauge `req_count` beside a
    * histogram `req`: the later family is dropped);
@@ -67,6 +69,8 @@ interface Entry extends Contribution {
   inode: number;
   /** A descriptor kept open to probe a live writer's lock, or -1. */
   probe: number;
+  /** `<dev>:<inode>` when opened: a hard link of a file counted already is a duplicate. */
+  node: string;
 }
 
 /** Closes what an entry holds. */
@@ -127,6 +131,8 @@ function problemOf(path: string, error: unknown): ScrapeError {
   if (error instanceof FormatError) return { path, reason: error.reason, message };
   if (error instanceof NotMetricsError) return { path, reason: "not-metrics", message };
   if (error instanceof MmapError) return { path, reason: error.code, message };
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string") return { path, reason: code, message };
   return { path, reason: "error", message };
 }
 
@@ -145,12 +151,23 @@ function openAll(dir: string, names: readonly string[], cache: DirectoryCache, f
       cache.entries.delete(name);
     }
     try {
+      // Symlinks are refused: a link to a file of the directory would count it twice.
+      const link = lstatSync(join(dir, name));
+      if (link.isSymbolicLink()) {
+        failed.set(name, {
+          path: resolve(dir, name),
+          reason: "ELOOP",
+          message: `Cannot read metrics file ${JSON.stringify(resolve(dir, name))}: it is a symlink`,
+        });
+        continue;
+      }
       const file = MetricsFile.open(dir, name);
       const inode = file.archive ? inodeOf(file.path) : 0;
-      cache.entries.set(name, { file, live: false, dead: file.archive, inode, index: undefined, probe: -1 });
+      const node = `${link.dev}:${link.ino}`;
+      cache.entries.set(name, { file, live: false, dead: file.archive, inode, index: undefined, probe: -1, node });
       failed.delete(name);
     } catch (error) {
-      if (error instanceof MmapError && error.code === "ENOENT") {
+      if ((error instanceof MmapError || error instanceof Error) && (error as { code?: unknown }).code === "ENOENT") {
         missing.set(name, problemOf(resolve(dir, name), error));
       } else failed.set(name, problemOf(resolve(dir, name), error));
     }
@@ -193,6 +210,22 @@ function dropClashes(families: MetricFamily[], dir: string, problems: MergeProbl
     for (const sample of samples) owners.set(sample, family.name);
     return true;
   });
+}
+
+/**
+ * The path of a file counted earlier in this scrape that `entry` duplicates (the same inode,
+ * or the same writer and segment number), or undefined, and then notes `entry`'s keys.
+ */
+function duplicateOf(name: string, entry: Entry, nodes: Map<string, string>): string | undefined {
+  const keys = [entry.node];
+  const segment = SEGMENT_NAME.exec(name);
+  if (segment !== null) keys.push(`${segment[4]}/${segment[5]}`); // as compact() tells them
+  for (const key of keys) {
+    const earlier = nodes.get(key);
+    if (earlier !== undefined) return earlier;
+  }
+  for (const key of keys) nodes.set(key, entry.file.path);
+  return undefined;
 }
 
 /** Whether an entry's writer runs, by a probe of its lock (false when it cannot be told). */
@@ -337,9 +370,21 @@ export function collect(dir?: string, options: CollectOptions = {}): Collected {
   const counted: Entry[] = [];
   const live = new Set<string>();
   const dead = new Set<string>();
+  /** Inodes and writer segments counted: a hard link or copy of one is a duplicate. */
+  const nodes = new Map<string, string>();
   for (const name of names) {
     const entry = cache.entries.get(name);
     if (entry === undefined || rejected.has(name)) continue;
+    const duplicate = duplicateOf(name, entry, nodes);
+    if (duplicate !== undefined) {
+      errors.push({
+        path: entry.file.path,
+        reason: "duplicate",
+        message: `Cannot count metrics file ${JSON.stringify(entry.file.path)}: it is the same file or writer ` +
+          `segment as ${JSON.stringify(duplicate)}`,
+      });
+      continue;
+    }
     // A file the archive holds, unless its writer runs (a corrupt or hostile archive).
     if (hidden.has(name) && (entry.file.archive || !runs(entry))) continue;
     if (entry.file.archive && entry !== newest) continue;

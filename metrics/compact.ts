@@ -5,7 +5,7 @@
  * @module
  */
 
-import { existsSync, unlinkSync } from "node:fs";
+import { existsSync, lstatSync, unlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { MmapError } from "../mmap_error.ts";
@@ -264,8 +264,25 @@ function compactLocked(dir: string): CompactResult {
     subsumes.push(...leftovers);
 
     let compacted = 0;
+    /** Inodes and writer segments (by name) met: a hard link or copy of one is a duplicate. */
+    const nodes = new Set<string>();
     for (const name of names) {
-      if (!SEGMENT_NAME.test(name) || held.has(name)) continue;
+      const segment = SEGMENT_NAME.exec(name);
+      if (segment === null || held.has(name)) continue;
+      let link;
+      try {
+        link = lstatSync(join(dir, name));
+      } catch {
+        continue;
+      }
+      if (!link.isFile()) continue; // a symlink: readers refuse it, and it is not ours to remove
+      const keys = [`${link.dev}:${link.ino}`, `${segment[4]}/${segment[5]}`];
+      if (keys.some((key) => nodes.has(key))) {
+        // Counted already through its first name (readers skip it too): removed, not folded.
+        if (!isLive(dir, name)) subsumes.push(name);
+        continue;
+      }
+      for (const key of keys) nodes.add(key);
       let state;
       try {
         state = probe(join(dir, name));
@@ -292,7 +309,8 @@ function compactLocked(dir: string): CompactResult {
 
     if (compacted === 0) {
       // Nothing new to fold: only remove what the newest archive already holds.
-      const leftover = subsumes.filter((name) => name !== newest?.name);
+      // Without an archive, no mark tells readers of a removal: duplicates wait for the next one.
+      const leftover = newest === undefined ? [] : subsumes.filter((name) => name !== newest!.name);
       if (leftover.length > 0) writeCompactionMark(join(dir, COMPACT_LOCK), newest!.generation);
       let removed = 0;
       for (const name of leftover) if (remove(dir, name)) removed++;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, linkSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { basename } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { collect, compact, Metrics } from "../mod.ts";
@@ -258,4 +259,26 @@ test("compact() and collect() never remove or hide a live writer's file that an 
   compact(tmp.dir);
   assert.ok(existsSync(segment), "a live writer's file was removed");
   assert.deepEqual(counterValues(collect(tmp.dir), "jobs"), new Map([["", 5]]));
+});
+
+test("collect() and compact() count a symlink, hard link or copy of a writer's segment once, and report it", () => {
+  using tmp = tempDir();
+  const writer = Metrics.create(tmp.dir, { name: "app" });
+  writer.counter({ name: "jobs_total", help: "Jobs" }).inc(10);
+  const [segment] = writer.paths;
+  const [, pid, thread, id] = /^app\.(\d+)\.(\d+)\.([0-9a-f]{16})\.0\.metrics\.mms$/.exec(basename(segment))!;
+  // Named like segments of the writer, so that compaction would fold them too.
+  symlinkSync(segment, tmp.path(`app.${pid}.${thread}.${id}.1.metrics.mms`));
+  linkSync(segment, tmp.path(`app.${pid}.${thread}.${id}.2.metrics.mms`));
+  copyFileSync(segment, tmp.path(`copy.${pid}.${thread}.${id}.0.metrics.mms`));
+  const reasons = (c: ReturnType<typeof collect>) => c.errors.map((e) => e.reason).sort();
+  const before = collect(tmp.dir);
+  assert.deepEqual(counterValues(before, "jobs"), new Map([["", 10]]));
+  assert.deepEqual(reasons(before), ["ELOOP", "duplicate", "duplicate"]);
+  writer.close();
+  compact(tmp.dir);
+  const after = collect(tmp.dir);
+  assert.deepEqual(counterValues(after, "jobs"), new Map([["", 10]]));
+  compact(tmp.dir); // a second pass finds nothing more to fold
+  assert.deepEqual(counterValues(collect(tmp.dir), "jobs"), new Map([["", 10]]));
 });

@@ -157,13 +157,13 @@ test("collect() refuses a file named like an archive that is not one, and an arc
   assert.deepEqual(counterValues(collected, "hand"), new Map([["a", 1]]));
 });
 
-test("collect() reports a dangling symlink as an ENOENT error for that name, not an inconsistent scrape", () => {
+test("collect() reports a dangling symlink as an error for that name, not an inconsistent scrape", () => {
   using tmp = tempDir();
   using metrics = Metrics.create(tmp.dir);
   metrics.counter({ name: "jobs_total", help: "Jobs" }).inc(3);
   symlinkSync("/nonexistent/target", tmp.path("dangling"));
   const collected = collect(tmp.dir);
-  assert.deepEqual(collected.errors.map((e) => [basename(e.path), e.reason]), [["dangling", "ENOENT"]]);
+  assert.deepEqual(collected.errors.map((e) => [basename(e.path), e.reason]), [["dangling", "ELOOP"]]);
   assert.deepEqual(counterValues(collected, "jobs"), new Map([["", 3]]));
 });
 
