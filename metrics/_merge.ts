@@ -235,8 +235,9 @@ export class Registry {
   }
 
   /**
-   * Merges the files (in file name order: for a family declared differently in two files,
-   * the first file's declaration wins, the others are reported) and returns the families.
+   * Merges the files (for a family declared differently in two files, the earliest created
+   * declaration wins, then the first file's by name; the others are reported) and returns
+   * the families.
    */
   merge(contributions: readonly Contribution[], problems: MergeProblem[]): MetricFamily[] {
     const indexes = contributions.map((c) => this.index(c));
@@ -244,8 +245,20 @@ export class Registry {
     const acc = this.#acc;
     const seen = this.#seen;
     acc.fill(0, 0, this.#used);
-    /** Family name to the winning declaration and the file it came from. */
+    /**
+     * Family name to the winning declaration and the file it came from: the earliest created
+     * (then the first file by name), which compaction keeps, so the winner stays the same.
+     */
     const winners = new Map<string, { decl: MetricDecl; path: string }>();
+    const time = (decl: MetricDecl) => (decl.createdMs > 0 ? decl.createdMs : Infinity);
+    for (let f = 0; f < contributions.length; f++) {
+      const { file, live } = contributions[f];
+      for (const { decl } of indexes[f].families) {
+        if (decl.type === "gauge" && !live) continue; // a gone process's gauges do not count
+        const winner = winners.get(decl.family);
+        if (winner === undefined || time(decl) < time(winner.decl)) winners.set(decl.family, { decl, path: file.path });
+      }
+    }
     const gaugeTime = new Map<number, number>();
     for (let f = 0; f < contributions.length; f++) {
       const { file, live } = contributions[f];
@@ -253,9 +266,8 @@ export class Registry {
       let conflicts: Set<string> | undefined;
       for (const { decl } of index.families) {
         if (decl.type === "gauge" && !live) continue; // a gone process's gauges do not count
-        const winner = winners.get(decl.family);
-        if (winner === undefined) winners.set(decl.family, { decl, path: file.path });
-        else if (winner.decl.signature !== decl.signature && !conflicts?.has(decl.signature)) {
+        const winner = winners.get(decl.family)!;
+        if (winner.decl.signature !== decl.signature && !conflicts?.has(decl.signature)) {
           (conflicts ??= new Set()).add(decl.signature);
           problems.push({
             path: file.path,

@@ -36,7 +36,7 @@ export interface ScrapeError {
    * an {@linkcode MmapError} code (`"EACCES"`, …) for one that cannot be opened (`"ELOOP"`:
    * a symlink, never followed); `"duplicate"` for a hard link or copy of a file counted
    * already (the same inode, or a segment name with the same writer id and segment number);
-   * `"conflict"` for a metric declared differently than in an earlier file (by name), or
+   * `"conflict"` for a metric declared differently than its earliest created declaration, or
    * one of whose sample names an earlier family (by name) has (a gauge `req_count` beside a
    * histogram `req`: the later family is dropped);
    * `"entries"` for a corrupt record in a gone writer's file (the records before it are
@@ -258,8 +258,9 @@ function archiveProblem(name: string, file: MetricsFile): string | undefined {
  * Anything in the directory that is not a metrics file (another format, an empty or
  * truncated file, a hostile one) is skipped and reported in `errors`, never fatal: one bad
  * file does not hide the others. A metric declared differently in two files (another type,
- * help, unit, labels, buckets or aggregate) is taken from the first file by name, and the
- * others are reported (`"conflict"`). Names starting with `.` are not read.
+ * help, unit, labels, buckets or aggregate) is taken from the earliest created declaration
+ * (then the first file by name), which compaction keeps, and the others are reported
+ * (`"conflict"`). Names starting with `.` are not read.
  *
  * The open files are kept between calls (per directory, for up to 16 directories), so that
  * a scrape reads only what changed: new records, and the values. A scrape that meets a

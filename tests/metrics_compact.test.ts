@@ -282,3 +282,22 @@ test("collect() and compact() count a symlink, hard link or copy of a writer's s
   compact(tmp.dir); // a second pass finds nothing more to fold
   assert.deepEqual(counterValues(collect(tmp.dir), "jobs"), new Map([["", 10]]));
 });
+
+test("collect() takes a conflicting declaration from the earliest created one, before and after compaction", () => {
+  using tmp = tempDir();
+  const jobs = () => {
+    const f = collect(tmp.dir, { meta: false }).families.find((f) => f.name === "jobs")!;
+    assert.ok(f.type === "counter");
+    return { help: f.help, value: f.series[0].value };
+  };
+  const early = Metrics.create(tmp.dir, { name: "bb" }); // named after the later one and the archive
+  early.counter({ name: "jobs_total", help: "old help" }).inc(100);
+  const declared = Date.now();
+  while (Date.now() === declared) { /* the later declaration gets a later millisecond */ }
+  using later = Metrics.create(tmp.dir, { name: "aa" });
+  later.counter({ name: "jobs_total", help: "new help" }).inc(1);
+  assert.deepEqual(jobs(), { help: "old help", value: 100 });
+  early.close();
+  assert.equal(compact(tmp.dir).compacted, 1);
+  assert.deepEqual(jobs(), { help: "old help", value: 100 });
+});
