@@ -228,6 +228,21 @@ function duplicateOf(name: string, entry: Entry, nodes: Map<string, string>): st
   return undefined;
 }
 
+/**
+ * Whether an entry's file was cut short since it was mapped (reading past its new end would
+ * kill this process with SIGBUS): checked by its name, before each scrape reads it. A file
+ * cut between this check and the read, or renamed away and then cut, is not caught.
+ */
+function shrunk(entry: Entry): boolean {
+  let now;
+  try {
+    now = statSync(entry.file.path);
+  } catch {
+    return false; // removed: an unlinked file keeps its pages
+  }
+  return `${now.dev}:${now.ino}` === entry.node && now.size < entry.file.mappedBytes;
+}
+
 /** Whether an entry's writer runs, by a probe of its lock (false when it cannot be told). */
 function runs(entry: Entry): boolean {
   if (entry.dead) return false;
@@ -352,6 +367,16 @@ export function collect(dir?: string, options: CollectOptions = {}): Collected {
   for (const name of names) {
     const entry = cache.entries.get(name);
     if (entry === undefined) continue;
+    if (shrunk(entry)) {
+      errors.push({
+        path: entry.file.path,
+        reason: "truncated",
+        message: `Cannot read metrics file ${JSON.stringify(entry.file.path)}: it was cut short while open`,
+      });
+      release(entry);
+      cache.entries.delete(name);
+      continue;
+    }
     const problem = archiveProblem(name, entry.file);
     if (problem !== undefined) {
       rejected.add(name);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { test } from "node:test";
 import { collect, compact, Metrics, struct, StructFile, toOpenMetrics, toPrometheus, u32 } from "../mod.ts";
@@ -180,4 +180,17 @@ test("collect() drops a family whose sample name another family has, as a confli
   assert.match(collected.errors[0].message, /"req_count"/);
   assert.match(toPrometheus(collected.families), /^req_count 1$/m);
   assert.match(toOpenMetrics(collected.families), /^req_count 1$/m);
+});
+
+test("collect() reports a cached file cut short since the last scrape instead of reading past its end", () => {
+  using tmp = tempDir();
+  using writer = Metrics.create(tmp.dir, { name: "good" });
+  writer.counter({ name: "ok_total", help: "" }).inc(3);
+  copyFileSync(writer.paths[0], tmp.path("copy.metrics.mms"));
+  assert.deepEqual(collect(tmp.dir).errors, []); // maps and caches the copy
+  truncateSync(tmp.path("copy.metrics.mms"), 4096);
+  // Without the check, reading the cached mapping past 4096 bytes kills this process (SIGBUS).
+  const collected = collect(tmp.dir);
+  assert.deepEqual(collected.errors.map((e) => [basename(e.path), e.reason]), [["copy.metrics.mms", "truncated"]]);
+  assert.deepEqual(counterValues(collected, "ok"), new Map([["", 3]]));
 });
