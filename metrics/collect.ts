@@ -279,10 +279,12 @@ function archiveProblem(name: string, file: MetricsFile): string | undefined {
  *
  * The open files are kept between calls (per directory, for up to 16 directories), so that
  * a scrape reads only what changed: new records, and the values. A scrape that meets a
- * compaction lists the directory again until two listings agree, so it never counts a
- * process twice or misses one. A fractional counter or histogram sum never goes back for
- * a long-lived reader: compaction regroups the floating-point sum (which can change its last
- * digits), so a total a hair below the last one reported is reported as the last one.
+ * compaction (the compaction mark in `.compact.lock` changed while it listed the
+ * directory, or a file vanished) starts again, so it never counts a process twice or
+ * misses one; after 5 tries it reports `"inconsistent"`. A fractional counter or histogram
+ * sum never goes back for a long-lived reader: compaction regroups the floating-point sum
+ * (which can change its last digits), so a total a hair below the last one reported is
+ * reported as the last one.
  *
  * @param dir The metrics directory.
  * @param options Whether to add the library's own families.
@@ -334,6 +336,7 @@ export function collect(dir?: string, options: CollectOptions = {}): Collected {
   const markPath = join(where, COMPACT_LOCK);
   let names: string[] = [];
   for (let attempt = 1;; attempt++) {
+    failed.clear();
     const mark = compactionMark(markPath);
     names = list(where);
     const vanished = openAll(where, names, cache, failed);

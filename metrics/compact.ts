@@ -56,8 +56,11 @@ interface ArchiveMetric {
 class Archive {
   readonly metrics = new Map<string, ArchiveMetric>();
   slots = 0;
+  /** Bytes of entry log of the files added (about what the archive's own records take). */
+  bytes = 0;
 
   add(file: MetricsFile): void {
+    this.bytes += file.parsed;
     for (const { decl, width } of file.metrics) {
       if (decl.type === "gauge") continue; // a gone process's gauges are never reported
       const known = this.metrics.get(decl.signature);
@@ -299,6 +302,12 @@ function compactLocked(dir: string): CompactResult {
       try {
         if (file.archive) continue;
         file.refresh();
+        // An archive holds at most what one struct file may: files that would not fit wait
+        // (still counted by readers) for a later compaction.
+        if (
+          archive.slots + file.slotsEnd > MAX_ARCHIVE_SLOTS ||
+          archive.bytes + 2 * file.parsed > MAX_ARCHIVE_ENTRIES
+        ) continue;
         archive.add(file);
       } finally {
         file.close();
