@@ -21,6 +21,27 @@ interface SeriesReg {
   readonly width: number;
   /** The earliest `created_ms` of any file's copy of it. */
   createdMs: number;
+  /** The highest total (a counter's value, a histogram's sum) reported so far, or -Infinity. */
+  high: number;
+  /** For an `"each"` gauge: the writer id, and the key without it (the series of its `pid` label). */
+  writer?: string;
+  pidKey?: string;
+}
+
+/**
+ * How far below its high-water mark a total may fall and still be taken for rounding: the
+ * files' values are summed in another grouping once compaction folds some into an archive
+ * (`(a + b) + c` vs `a + (b + c)`), which differs by a few ulps per file. A larger drop is
+ * a real reset (files removed by hand) and is reported as is.
+ */
+const ROUNDING = 1e-9;
+
+/** A total that never goes back for rounding alone: max(high-water mark, value). */
+function monotonic(reg: SeriesReg, value: number): number {
+  const high = reg.high;
+  if (value < high && high - value <= Math.abs(high) * ROUNDING) return high;
+  reg.high = value;
+  return value;
 }
 
 /** The merged series of one declaration (family name and signature). */
@@ -52,8 +73,12 @@ interface FileIndex {
 }
 
 const SEPARATOR = "\u0000";
-/** The key of the overflow series: after every label set (label values hold no control characters below it). */
+/**
+ * The key of the overflow series: after every label set, and never one, since every label
+ * set's key starts with {@linkcode LABELS_PREFIX} (label values may hold U+FFFF).
+ */
 const OVERFLOW_KEY = "\uffff";
+const LABELS_PREFIX = "\u0001";
 const OVERFLOW_LABELS: Labels = Object.freeze({ mmstruct_overflow: "true" });
 
 function compareKeys(a: SeriesReg, b: SeriesReg): number {
@@ -123,7 +148,7 @@ export class Registry {
       seen.set(this.#seen);
       this.#seen = seen;
     }
-    reg = { id, key, labels: labels(), base: this.#used, width, createdMs: Infinity };
+    reg = { id, key, labels: labels(), base: this.#used, width, createdMs: Infinity, high: -Infinity };
     this.#used += width;
     this.#series.push(reg);
     sig.series.set(key, reg);
@@ -168,12 +193,15 @@ export class Registry {
       const sig = this.#signature(decl);
       const width = source.metric.width;
       const values = source.labels;
-      let key = values === null ? OVERFLOW_KEY : values.join(SEPARATOR);
+      let key = values === null ? OVERFLOW_KEY : LABELS_PREFIX + values.join(SEPARATOR);
       let each: string | undefined;
       if (decl.type === "gauge" && decl.aggregate === "each") {
         each = file.thread === 0 ? `${file.pid}` : `${file.pid}:${file.thread}`;
         key = `${key}${SEPARATOR}${SEPARATOR}${each}`;
       }
+      const pidKey = key;
+      // Two writers with one pid and thread (pid namespaces, two handles in a thread) stay apart.
+      if (each !== undefined) key = `${key}${SEPARATOR}${file.writerId}`;
       const reg = this.#seriesReg(sig, key, () => {
         if (values === null && each === undefined) return OVERFLOW_LABELS;
         const labels: Record<string, string> = {};
@@ -182,6 +210,10 @@ export class Registry {
         if (each !== undefined) labels.pid = each;
         return Object.freeze(labels);
       }, width);
+      if (each !== undefined) {
+        reg.writer = file.writerId;
+        reg.pidKey = pidKey;
+      }
       if (source.createdMs > 0 && source.createdMs < reg.createdMs) reg.createdMs = source.createdMs;
       if (decl.type === "gauge") {
         index.regs.push(undefined);
@@ -203,8 +235,9 @@ export class Registry {
   }
 
   /**
-   * Merges the files (in file name order: for a family declared differently in two files,
-   * the first file's declaration wins, the others are reported) and returns the families.
+   * Merges the files (for a family declared differently in two files, the earliest created
+   * declaration wins, then the first file's by name; the others are reported) and returns
+   * the families.
    */
   merge(contributions: readonly Contribution[], problems: MergeProblem[]): MetricFamily[] {
     const indexes = contributions.map((c) => this.index(c));
@@ -212,8 +245,20 @@ export class Registry {
     const acc = this.#acc;
     const seen = this.#seen;
     acc.fill(0, 0, this.#used);
-    /** Family name to the winning declaration and the file it came from. */
+    /**
+     * Family name to the winning declaration and the file it came from: the earliest created
+     * (then the first file by name), which compaction keeps, so the winner stays the same.
+     */
     const winners = new Map<string, { decl: MetricDecl; path: string }>();
+    const time = (decl: MetricDecl) => (decl.createdMs > 0 ? decl.createdMs : Infinity);
+    for (let f = 0; f < contributions.length; f++) {
+      const { file, live } = contributions[f];
+      for (const { decl } of indexes[f].families) {
+        if (decl.type === "gauge" && !live) continue; // a gone process's gauges do not count
+        const winner = winners.get(decl.family);
+        if (winner === undefined || time(decl) < time(winner.decl)) winners.set(decl.family, { decl, path: file.path });
+      }
+    }
     const gaugeTime = new Map<number, number>();
     for (let f = 0; f < contributions.length; f++) {
       const { file, live } = contributions[f];
@@ -221,9 +266,8 @@ export class Registry {
       let conflicts: Set<string> | undefined;
       for (const { decl } of index.families) {
         if (decl.type === "gauge" && !live) continue; // a gone process's gauges do not count
-        const winner = winners.get(decl.family);
-        if (winner === undefined) winners.set(decl.family, { decl, path: file.path });
-        else if (winner.decl.signature !== decl.signature && !conflicts?.has(decl.signature)) {
+        const winner = winners.get(decl.family)!;
+        if (winner.decl.signature !== decl.signature && !conflicts?.has(decl.signature)) {
           (conflicts ??= new Set()).add(decl.signature);
           problems.push({
             path: file.path,
@@ -299,13 +343,25 @@ export class Registry {
         const series: CounterSeries[] = [];
         for (const reg of sig.sorted) {
           if (seen[reg.id] !== stamp) continue;
-          series.push({ labels: reg.labels, value: acc[reg.base], created: created(reg) });
+          series.push({ labels: reg.labels, value: monotonic(reg, acc[reg.base]), created: created(reg) });
         }
         out.push({ ...base, type: "counter", series });
       } else if (decl.type === "gauge") {
         const series: GaugeSeries[] = [];
+        let clashes: Map<string, number> | undefined;
+        if (decl.aggregate === "each") {
+          clashes = new Map();
+          for (const reg of sig.sorted) {
+            if (seen[reg.id] === stamp) clashes.set(reg.pidKey!, (clashes.get(reg.pidKey!) ?? 0) + 1);
+          }
+        }
         for (const reg of sig.sorted) {
-          if (seen[reg.id] === stamp) series.push({ labels: reg.labels, value: acc[reg.base] });
+          if (seen[reg.id] !== stamp) continue;
+          // Writers sharing a pid label: each series also says which writer it is.
+          const labels = clashes !== undefined && clashes.get(reg.pidKey!)! > 1
+            ? Object.freeze({ ...reg.labels, mmstruct_writer: reg.writer! })
+            : reg.labels;
+          series.push({ labels, value: acc[reg.base] });
         }
         out.push({ ...base, type: "gauge", series });
       } else {
@@ -323,7 +379,7 @@ export class Registry {
             labels: reg.labels,
             buckets,
             count,
-            sum: acc[reg.base + bounds.length + 1],
+            sum: monotonic(reg, acc[reg.base + bounds.length + 1]),
             created: created(reg),
           });
         }

@@ -179,6 +179,11 @@ export class MetricsFile {
    * valid (a writer's record is always whole once published, so on a file whose writer is
    * dead a bad record is corruption, reported through `problem`).
    */
+  /** The bytes mapped: a file now shorter than this would fault (SIGBUS) where it was cut. */
+  get mappedBytes(): number {
+    return this.#raw.byteLength;
+  }
+
   refresh(): boolean {
     const entries = this.#entries;
     let published = this.#length.load();

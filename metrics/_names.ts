@@ -122,8 +122,8 @@ export function declProblem(d: {
     if (label.startsWith("__")) return `label name ${quote(label)} starts with "__", which Prometheus reserves`;
     if (label === "mmstruct_overflow") return `label name "mmstruct_overflow" is reserved for the overflow series`;
     if (type === "histogram" && label === "le") return `label name "le" is reserved for histogram buckets`;
-    if (type === "gauge" && aggregate === "each" && label === "pid") {
-      return `label name "pid" is reserved for gauges with aggregate "each"`;
+    if (type === "gauge" && aggregate === "each" && (label === "pid" || label === "mmstruct_writer")) {
+      return `label name ${quote(label)} is reserved for gauges with aggregate "each"`;
     }
     if (seen.has(label)) return `label name ${quote(label)} is listed twice`;
     seen.add(label);

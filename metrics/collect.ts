@@ -4,7 +4,7 @@
  * @module
  */
 
-import { statSync } from "node:fs";
+import { lstatSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { MmapError } from "../mmap_error.ts";
 import { FormatError } from "../struct_file/format_error.ts";
@@ -12,7 +12,7 @@ import { compactionMark, defaultDirectory, listDirectory } from "./_directory.ts
 import { closeProbe, openProbe, probe, probeDescriptor } from "./_lock.ts";
 import { type Contribution, type MergeProblem, Registry } from "./_merge.ts";
 import { MetricsFile, NotMetricsError } from "./_metrics_file.ts";
-import { ARCHIVE_NAME, archiveGeneration, COMPACT_LOCK } from "./_segment.ts";
+import { ARCHIVE_NAME, archiveGeneration, COMPACT_LOCK, SEGMENT_NAME } from "./_segment.ts";
 import type { GaugeFamily, MetricFamily } from "./families.ts";
 
 /** Options for {@linkcode collect}. */
@@ -33,8 +33,12 @@ export interface ScrapeError {
   /**
    * Why: a {@linkcode FormatError} reason (`"truncated"`, `"magic"`, …) for a file that is
    * not a valid struct file; `"not-metrics"` for a struct file that is not a metrics file;
-   * an {@linkcode MmapError} code (`"EACCES"`, …) for one that cannot be opened;
-   * `"conflict"` for a metric declared differently than in an earlier file (by name);
+   * an {@linkcode MmapError} code (`"EACCES"`, …) for one that cannot be opened (`"ELOOP"`:
+   * a symlink, never followed); `"duplicate"` for a hard link or copy of a file counted
+   * already (the same inode, or a segment name with the same writer id and segment number);
+   * `"conflict"` for a metric declared differently than its earliest created declaration, or
+   * one of whose sample names an earlier family (by name) has (a gauge `req_count` beside a
+   * histogram `req`: the later family is dropped);
    * `"entries"` for a corrupt record in a gone writer's file (the records before it are
    * merged); `"inconsistent"` when compaction kept changing the directory during the scrape.
    */
@@ -65,6 +69,8 @@ interface Entry extends Contribution {
   inode: number;
   /** A descriptor kept open to probe a live writer's lock, or -1. */
   probe: number;
+  /** `<dev>:<inode>` when opened: a hard link of a file counted already is a duplicate. */
+  node: string;
 }
 
 /** Closes what an entry holds. */
@@ -125,15 +131,18 @@ function problemOf(path: string, error: unknown): ScrapeError {
   if (error instanceof FormatError) return { path, reason: error.reason, message };
   if (error instanceof NotMetricsError) return { path, reason: "not-metrics", message };
   if (error instanceof MmapError) return { path, reason: error.code, message };
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string") return { path, reason: code, message };
   return { path, reason: "error", message };
 }
 
 /**
  * Opens the names of a listing that the cache does not hold. Returns whether one vanished
- * before it could be opened (compaction removed it: list again).
+ * before it could be opened (compaction removed it: list again). A name that says ENOENT
+ * but is still listed (a dangling symlink) is reported as an error for that name instead.
  */
 function openAll(dir: string, names: readonly string[], cache: DirectoryCache, failed: Map<string, ScrapeError>) {
-  let vanished = false;
+  const missing = new Map<string, ScrapeError>();
   for (const name of names) {
     const known = cache.entries.get(name);
     if (known !== undefined) {
@@ -142,16 +151,106 @@ function openAll(dir: string, names: readonly string[], cache: DirectoryCache, f
       cache.entries.delete(name);
     }
     try {
+      // Symlinks are refused: a link to a file of the directory would count it twice.
+      const link = lstatSync(join(dir, name));
+      if (link.isSymbolicLink()) {
+        failed.set(name, {
+          path: resolve(dir, name),
+          reason: "ELOOP",
+          message: `Cannot read metrics file ${JSON.stringify(resolve(dir, name))}: it is a symlink`,
+        });
+        continue;
+      }
       const file = MetricsFile.open(dir, name);
       const inode = file.archive ? inodeOf(file.path) : 0;
-      cache.entries.set(name, { file, live: false, dead: file.archive, inode, index: undefined, probe: -1 });
+      const node = `${link.dev}:${link.ino}`;
+      cache.entries.set(name, { file, live: false, dead: file.archive, inode, index: undefined, probe: -1, node });
       failed.delete(name);
     } catch (error) {
-      if (error instanceof MmapError && error.code === "ENOENT") vanished = true;
-      else failed.set(name, problemOf(resolve(dir, name), error));
+      if ((error instanceof MmapError || error instanceof Error) && (error as { code?: unknown }).code === "ENOENT") {
+        missing.set(name, problemOf(resolve(dir, name), error));
+      } else failed.set(name, problemOf(resolve(dir, name), error));
     }
   }
+  if (missing.size === 0) return false;
+  const again = new Set(list(dir));
+  let vanished = false;
+  for (const [name, problem] of missing) {
+    if (again.has(name)) failed.set(name, problem);
+    else vanished = true;
+  }
   return vanished;
+}
+
+/** The sample names of a family besides its name, as the text formats print them. */
+const SUFFIXES = {
+  counter: ["_total", "_created"],
+  gauge: [],
+  histogram: ["_bucket", "_count", "_sum", "_created"],
+} as const;
+
+/**
+ * Drops each family one of whose sample names an earlier one (by name) already has (a gauge
+ * `req_count` beside a histogram `req`), which no text format could print, as a conflict.
+ */
+function dropClashes(families: MetricFamily[], dir: string, problems: MergeProblem[]): MetricFamily[] {
+  const owners = new Map<string, string>();
+  return families.filter((family) => {
+    const samples = ["", ...SUFFIXES[family.type]].map((suffix) => family.name + suffix);
+    const taken = samples.find((sample) => owners.has(sample));
+    if (taken !== undefined) {
+      problems.push({
+        path: dir,
+        reason: "conflict",
+        message: `Cannot merge metric ${JSON.stringify(family.name)} (a ${family.type}) in ${JSON.stringify(dir)}: ` +
+          `its sample name ${JSON.stringify(taken)} is also the family ${JSON.stringify(owners.get(taken))}'s`,
+      });
+      return false;
+    }
+    for (const sample of samples) owners.set(sample, family.name);
+    return true;
+  });
+}
+
+/**
+ * The path of a file counted earlier in this scrape that `entry` duplicates (the same inode,
+ * or the same writer and segment number), or undefined, and then notes `entry`'s keys.
+ */
+function duplicateOf(name: string, entry: Entry, nodes: Map<string, string>): string | undefined {
+  const keys = [entry.node];
+  const segment = SEGMENT_NAME.exec(name);
+  if (segment !== null) keys.push(`${segment[4]}/${segment[5]}`); // as compact() tells them
+  for (const key of keys) {
+    const earlier = nodes.get(key);
+    if (earlier !== undefined) return earlier;
+  }
+  for (const key of keys) nodes.set(key, entry.file.path);
+  return undefined;
+}
+
+/**
+ * Whether an entry's file was cut short since it was mapped (reading past its new end would
+ * kill this process with SIGBUS): checked by its name, before each scrape reads it. A file
+ * cut between this check and the read, or renamed away and then cut, is not caught.
+ */
+function shrunk(entry: Entry): boolean {
+  let now;
+  try {
+    now = statSync(entry.file.path);
+  } catch {
+    return false; // removed: an unlinked file keeps its pages
+  }
+  return `${now.dev}:${now.ino}` === entry.node && now.size < entry.file.mappedBytes;
+}
+
+/** Whether an entry's writer runs, by a probe of its lock (false when it cannot be told). */
+function runs(entry: Entry): boolean {
+  if (entry.dead) return false;
+  try {
+    return probe(entry.file.path) === "live";
+  } catch {
+    return false;
+  }
 }
 
 /** Whether an entry named like an archive is one, and says so consistently. */
@@ -174,14 +273,18 @@ function archiveProblem(name: string, file: MetricsFile): string | undefined {
  * Anything in the directory that is not a metrics file (another format, an empty or
  * truncated file, a hostile one) is skipped and reported in `errors`, never fatal: one bad
  * file does not hide the others. A metric declared differently in two files (another type,
- * help, unit, labels, buckets or aggregate) is taken from the first file by name, and the
- * others are reported (`"conflict"`). Names starting with `.` are not read.
+ * help, unit, labels, buckets or aggregate) is taken from the earliest created declaration
+ * (then the first file by name), which compaction keeps, and the others are reported
+ * (`"conflict"`). Names starting with `.` are not read.
  *
  * The open files are kept between calls (per directory, for up to 16 directories), so that
  * a scrape reads only what changed: new records, and the values. A scrape that meets a
  * compaction (the compaction mark in `.compact.lock` changed while it listed the
  * directory, or a file vanished) starts again, so it never counts a process twice or
- * misses one; after 5 tries it reports `"inconsistent"`.
+ * misses one; after 5 tries it reports `"inconsistent"`. A fractional counter or histogram
+ * sum never goes back for a long-lived reader: compaction regroups the floating-point sum
+ * (which can change its last digits), so a total a hair below the last one reported is
+ * reported as the last one.
  *
  * @param dir The metrics directory.
  * @param options Whether to add the library's own families.
@@ -267,6 +370,16 @@ export function collect(dir?: string, options: CollectOptions = {}): Collected {
   for (const name of names) {
     const entry = cache.entries.get(name);
     if (entry === undefined) continue;
+    if (shrunk(entry)) {
+      errors.push({
+        path: entry.file.path,
+        reason: "truncated",
+        message: `Cannot read metrics file ${JSON.stringify(entry.file.path)}: it was cut short while open`,
+      });
+      release(entry);
+      cache.entries.delete(name);
+      continue;
+    }
     const problem = archiveProblem(name, entry.file);
     if (problem !== undefined) {
       rejected.add(name);
@@ -286,9 +399,23 @@ export function collect(dir?: string, options: CollectOptions = {}): Collected {
   const counted: Entry[] = [];
   const live = new Set<string>();
   const dead = new Set<string>();
+  /** Inodes and writer segments counted: a hard link or copy of one is a duplicate. */
+  const nodes = new Map<string, string>();
   for (const name of names) {
     const entry = cache.entries.get(name);
-    if (entry === undefined || rejected.has(name) || hidden.has(name)) continue;
+    if (entry === undefined || rejected.has(name)) continue;
+    const duplicate = duplicateOf(name, entry, nodes);
+    if (duplicate !== undefined) {
+      errors.push({
+        path: entry.file.path,
+        reason: "duplicate",
+        message: `Cannot count metrics file ${JSON.stringify(entry.file.path)}: it is the same file or writer ` +
+          `segment as ${JSON.stringify(duplicate)}`,
+      });
+      continue;
+    }
+    // A file the archive holds, unless its writer runs (a corrupt or hostile archive).
+    if (hidden.has(name) && (entry.file.archive || !runs(entry))) continue;
     if (entry.file.archive && entry !== newest) continue;
     if (!entry.dead) {
       let state: "live" | "dead" | "gone";
@@ -322,7 +449,7 @@ export function collect(dir?: string, options: CollectOptions = {}): Collected {
   for (const id of live) dead.delete(id);
 
   const problems: MergeProblem[] = [];
-  const families = cache.registry.merge(counted, problems);
+  const families = dropClashes(cache.registry.merge(counted, problems), where, problems);
   errors.push(...problems);
   // Label sets come and go (gone gauges, compacted files): start afresh once most of the
   // registry is stale, so that a long-lived reader's memory stays bounded.

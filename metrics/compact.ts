@@ -5,7 +5,7 @@
  * @module
  */
 
-import { existsSync, unlinkSync } from "node:fs";
+import { existsSync, lstatSync, unlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { MmapError } from "../mmap_error.ts";
@@ -71,7 +71,8 @@ class Archive {
     for (const { metric, labels, slot, createdMs } of file.series) {
       const target = this.metrics.get(metric.decl.signature);
       if (target === undefined) continue;
-      const key = labels === null ? "\uffff" : labels.join("\u0000");
+      // Every label set's key starts with U+0001, so none is the overflow series' (label values may hold U+FFFF).
+      const key = labels === null ? "\uffff" : `\u0001${labels.join("\u0000")}`;
       let series = target.series.get(key);
       if (series === undefined) {
         series = { labels, values: new Float64Array(metric.width), createdMs };
@@ -214,6 +215,15 @@ export function compact(dir?: string): CompactResult {
   }
 }
 
+/** Whether a file's writer runs (or its state cannot be told: then it is left alone too). */
+function isLive(dir: string, name: string): boolean {
+  try {
+    return probe(join(dir, name)) === "live";
+  } catch {
+    return true;
+  }
+}
+
 function compactLocked(dir: string): CompactResult {
   const names = listDirectory(dir, "Cannot compact").sort();
   // Temporary files of earlier compactors (killed before publishing): none runs now.
@@ -251,12 +261,31 @@ function compactLocked(dir: string): CompactResult {
         if (file !== newest && file.archive && file.generation < newest.generation) subsumes.push(file.name);
       }
     }
-    const leftovers = names.filter((name) => held.has(name) && !ARCHIVE_NAME.test(name));
+    // What the archive holds, left by a compactor killed before removing it; never a running
+    // writer's file, whatever the archive (corrupt or hostile) says.
+    const leftovers = names.filter((name) => held.has(name) && !ARCHIVE_NAME.test(name) && !isLive(dir, name));
     subsumes.push(...leftovers);
 
     let compacted = 0;
+    /** Inodes and writer segments (by name) met: a hard link or copy of one is a duplicate. */
+    const nodes = new Set<string>();
     for (const name of names) {
-      if (!SEGMENT_NAME.test(name) || held.has(name)) continue;
+      const segment = SEGMENT_NAME.exec(name);
+      if (segment === null || held.has(name)) continue;
+      let link;
+      try {
+        link = lstatSync(join(dir, name));
+      } catch {
+        continue;
+      }
+      if (!link.isFile()) continue; // a symlink: readers refuse it, and it is not ours to remove
+      const keys = [`${link.dev}:${link.ino}`, `${segment[4]}/${segment[5]}`];
+      if (keys.some((key) => nodes.has(key))) {
+        // Counted already through its first name (readers skip it too): removed, not folded.
+        if (!isLive(dir, name)) subsumes.push(name);
+        continue;
+      }
+      for (const key of keys) nodes.add(key);
       let state;
       try {
         state = probe(join(dir, name));
@@ -289,7 +318,8 @@ function compactLocked(dir: string): CompactResult {
 
     if (compacted === 0) {
       // Nothing new to fold: only remove what the newest archive already holds.
-      const leftover = subsumes.filter((name) => name !== newest?.name);
+      // Without an archive, no mark tells readers of a removal: duplicates wait for the next one.
+      const leftover = newest === undefined ? [] : subsumes.filter((name) => name !== newest!.name);
       if (leftover.length > 0) writeCompactionMark(join(dir, COMPACT_LOCK), newest!.generation);
       let removed = 0;
       for (const name of leftover) if (remove(dir, name)) removed++;

@@ -33,7 +33,7 @@ export interface CounterSeries {
 
 /** One labelled series of a gauge. */
 export interface GaugeSeries {
-  /** The series' labels (`{}` for a metric without label names; `pid` added by the `"each"` aggregate). */
+  /** The series' labels (`{}` for a metric without label names; `pid`, and `mmstruct_writer` when pids clash, added by the `"each"` aggregate). */
   readonly labels: Labels;
   /** The value, merged over the live writers by the gauge's aggregate. */
   readonly value: number;

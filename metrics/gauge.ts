@@ -33,7 +33,9 @@ export interface GaugeConfig {
    * How readers merge the values of the live processes: `"sum"`, `"max"`, `"min"`,
    * `"last"` (the value set most recently by any of them) or `"each"` (one series per
    * process, with an extra label `pid`: `"<pid>"`, or `"<pid>:<thread>"` for a worker
-   * thread). The gauges of processes that are gone are never reported.
+   * thread; two writers with the same pid and thread, as in two containers, also get
+   * `mmstruct_writer`, their writer id). The gauges of processes that are gone are never
+   * reported.
    *
    * @default {"sum"}
    */

@@ -6,9 +6,10 @@
  */
 
 import { resolve } from "node:path";
+import process from "node:process";
 import { ensurePrivateDirectory } from "../mapped_file.ts";
 import { Children } from "./_children.ts";
-import { defaultDirectory } from "./_directory.ts";
+import { defaultDirectory, threadNumber } from "./_directory.ts";
 import {
   declDifference,
   declProblem,
@@ -24,6 +25,33 @@ import { compact } from "./compact.ts";
 import { type Counter, type CounterConfig, newCounter } from "./counter.ts";
 import { type Gauge, type GaugeConfig, newGauge } from "./gauge.ts";
 import { type Histogram, type HistogramConfig, newHistogram } from "./histogram.ts";
+
+/**
+ * The open handles of this worker thread (each thread has its own copy of this module),
+ * closed when the thread ends: its lock's descriptor belongs to the process, so a thread
+ * that ended with its file open would be judged running until the process exits.
+ */
+const threadHandles = new Set<Metrics>();
+let threadHook = false;
+
+function closeThreadHandles(): void {
+  for (const metrics of [...threadHandles]) metrics.close();
+}
+
+/** Closes this thread's handles when it ends, by whatever hook the runtime runs then. */
+function watchThread(metrics: Metrics): void {
+  threadHandles.add(metrics);
+  if (threadHook) return;
+  threadHook = true;
+  // Node worker_threads, Deno's and Bun's: on process.exit() and when the thread's work ends.
+  process.on("exit", closeThreadHandles);
+  // Deno's worker_threads run it too; harmless where it never fires.
+  const scope = globalThis as { addEventListener?: (type: string, listener: () => void) => void };
+  scope.addEventListener?.("unload", closeThreadHandles);
+}
+
+/** Whether a failed compaction has been warned about (once per process). */
+let warned = false;
 
 /** Options for {@linkcode Metrics.create}. */
 export interface MetricsOptions {
@@ -107,10 +135,12 @@ export class Metrics {
   readonly #maxSeries: number;
   readonly #declared = new Map<string, Declared>();
   #nextId = 0;
+  readonly #compactionError: Error | undefined;
 
-  private constructor(writer: Writer, maxSeries: number) {
+  private constructor(writer: Writer, maxSeries: number, compactionError: Error | undefined) {
     this.#writer = writer;
     this.#maxSeries = maxSeries;
+    this.#compactionError = compactionError;
   }
 
   /**
@@ -118,7 +148,11 @@ export class Metrics {
    * with its parents) when missing, and refused when it is a symlink, another user's, or
    * writable by others (see {@linkcode ensurePrivateDirectory}). Then the files of writers
    * that have exited are compacted ({@linkcode compact}; skipped if another process is
-   * compacting).
+   * compacting). A compaction that fails (a `.compact.lock` that is not a regular file, an
+   * archive past its size caps, a full disk) never fails `create`: the handle keeps the
+   * error ({@linkcode Metrics.prototype.compactionError}), the process gets one warning
+   * (`process.emitWarning`, type `"MmstructCompactionWarning"`), and the files stay as they
+   * were (readers still count them).
    *
    * Without `dir`: `$MMSTRUCT_METRICS_DIR`; else `$XDG_RUNTIME_DIR/mmstruct-metrics`; else
    * `/dev/shm/mmstruct-metrics-<uid>` (all on tmpfs on a usual Linux), so that an operator
@@ -168,8 +202,45 @@ export class Metrics {
     const maxSeries = validateMaxSeries(options.maxSeries ?? 2000, "Cannot create metrics");
     const where = resolve(dir ?? defaultDirectory());
     ensurePrivateDirectory(where);
-    compact(where);
-    return new Metrics(new Writer(where, name), maxSeries);
+    let compactionError: Error | undefined;
+    try {
+      compact(where);
+    } catch (error) {
+      compactionError = error instanceof Error ? error : new Error(String(error));
+      if (!warned) {
+        warned = true;
+        process.emitWarning(`mmstruct: ${compactionError.message}`, { type: "MmstructCompactionWarning" });
+      }
+    }
+    const metrics = new Metrics(new Writer(where, name), maxSeries, compactionError);
+    if (threadNumber() !== 0) watchThread(metrics);
+    return metrics;
+  }
+
+  /**
+   * Why the compaction that {@linkcode Metrics.create} ran failed, or `undefined` when it
+   * succeeded (or was skipped: another process was compacting).
+   *
+   * @example A directory whose compaction lock is not a file
+   * ```ts
+   * import { Metrics } from "@mmstruct/mmstruct";
+   * import assert from "node:assert/strict";
+   * import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   *
+   * const dir = mkdtempSync(join(tmpdir(), "mmstruct-"));
+   * using ok = Metrics.create(dir);
+   * assert.equal(ok.compactionError, undefined);
+   * rmSync(join(dir, ".compact.lock"));
+   * mkdirSync(join(dir, ".compact.lock"));
+   * using metrics = Metrics.create(dir); // still works
+   * assert.ok(metrics.compactionError instanceof Error);
+   * rmSync(dir, { recursive: true });
+   * ```
+   */
+  get compactionError(): Error | undefined {
+    return this.#compactionError;
   }
 
   /** The metrics directory (absolute). */
@@ -360,9 +431,17 @@ export class Metrics {
    * counters and histograms still count; its gauges no longer do). Later increments,
    * observations and sets are not recorded, and do not throw. Calling it more than once is
    * a no-op.
+   *
+   * A worker thread should close its handle before it ends: the lock belongs to the
+   * process, not the thread. A thread that ends by `process.exit()` or by running out of
+   * work (a `node:worker_threads` worker, on Node, Deno and Bun; a Bun Web Worker) has its
+   * handles closed for it; one stopped by `terminate()` (or a Deno Web Worker calling
+   * `self.close()`) runs no code at its end, so its file counts as running until the
+   * process exits.
    */
   close(): void {
     this.#writer.close();
+    threadHandles.delete(this);
   }
 
   /** Same as {@linkcode Metrics.prototype.close}. */

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { describe, test } from "node:test";
-import { collect, Metrics, MmapError, StructFile } from "../mod.ts";
+import { collect, compact, Metrics, MmapError, StructFile } from "../mod.ts";
 import { counterValues, family, gaugeValues, histogramValues } from "./_metrics.ts";
 import { tempDir } from "./_helpers.ts";
 
@@ -42,6 +42,27 @@ describe("Metrics", () => {
       if (saved === undefined) delete process.env.MMSTRUCT_METRICS_DIR;
       else process.env.MMSTRUCT_METRICS_DIR = saved;
     }
+  });
+
+  test("Metrics.create() starts when compaction fails, and keeps the error on the handle", () => {
+    using tmp = tempDir();
+    const old = Metrics.create(tmp.path("symlink"), { name: "old" });
+    old.counter({ name: "runs_total", help: "Runs" }).inc();
+    old.close();
+    rmSync(tmp.path("symlink/.compact.lock"));
+    symlinkSync("/nonexistent", tmp.path("symlink/.compact.lock"));
+    mkdirSync(tmp.path("directory"));
+    chmodSync(tmp.path("directory"), 0o700);
+    mkdirSync(tmp.path("directory/.compact.lock"));
+    for (const kind of ["symlink", "directory"]) {
+      using metrics = Metrics.create(tmp.path(kind));
+      assert.ok(metrics.compactionError instanceof Error, `${kind}: no compaction error kept`);
+      metrics.counter({ name: "runs_total", help: "Runs" }).inc();
+    }
+    // Nothing was lost: the gone writer's file is still counted.
+    assert.deepEqual(counterValues(collect(tmp.path("symlink")), "runs"), new Map([["", 2]]));
+    using fine = Metrics.create(tmp.path("fine"));
+    assert.equal(fine.compactionError, undefined);
   });
 
   test("Metrics.create() refuses a bad name, series cap or directory", () => {
@@ -204,6 +225,21 @@ describe("Counter", () => {
     assert.deepEqual(counterValues(collected, "s"), new Map([["0", 1], ["true", 9]]));
   });
 
+  test("collect() and compact() keep a label value U+FFFF apart from the overflow series", () => {
+    using tmp = tempDir();
+    const writer = Metrics.create(tmp.dir, { name: "gone", maxSeries: 1 });
+    const counter = writer.counter({ name: "req_total", help: "", labelNames: ["k"] });
+    counter.inc({ k: "\uffff" }, 1);
+    counter.inc({ k: "other" }, 100); // past the cap: the overflow series
+    const expected = [{ labels: { k: "\uffff" }, value: 1 }, { labels: { mmstruct_overflow: "true" }, value: 100 }];
+    const series = () =>
+      family(collect(tmp.dir), "req").series.map((s) => ({ labels: s.labels, value: "value" in s ? s.value : NaN }));
+    assert.deepEqual(series(), expected);
+    writer.close();
+    assert.equal(compact(tmp.dir).compacted, 1);
+    assert.deepEqual(series(), expected);
+  });
+
   test("Counter series fill a segment and continue in the next one, all of them counted", () => {
     using tmp = tempDir();
     using metrics = Metrics.create(tmp.dir);
@@ -251,6 +287,28 @@ describe("Gauge", () => {
     metrics.gauge({ name: "g", help: "", labelNames: ["k"], aggregate: "each" }).set({ k: "x" }, 3);
     const f = family(collect(tmp.dir), "g");
     assert.deepEqual(f.series, [{ labels: { k: "x", pid: String(process.pid) }, value: 3 }]);
+  });
+
+  test("Gauge with aggregate each keeps two writers with one pid and thread apart, labelled with their writer ids", () => {
+    using tmp = tempDir();
+    // Two handles of one thread stand in for two containers whose writers have the same pid.
+    using a = Metrics.create(tmp.dir, { name: "a" });
+    using b = Metrics.create(tmp.dir, { name: "b" });
+    a.gauge({ name: "q", help: "", aggregate: "each" }).set(5);
+    b.gauge({ name: "q", help: "", aggregate: "each" }).set(7);
+    const ids = [a, b].map((m) => m.paths[0].split(".").at(-4)!);
+    const f = family(collect(tmp.dir), "q");
+    const pid = String(process.pid);
+    assert.deepEqual(
+      new Set(f.series.map((s) => JSON.stringify([s.labels, "value" in s ? s.value : NaN]))),
+      new Set(
+        [[{ pid, mmstruct_writer: ids[0] }, 5], [{ pid, mmstruct_writer: ids[1] }, 7]].map((x) => JSON.stringify(x)),
+      ),
+    );
+    assert.throws(
+      () => a.gauge({ name: "r", help: "", labelNames: ["mmstruct_writer"], aggregate: "each" }),
+      TypeError,
+    );
   });
 });
 

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, linkSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { basename } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { collect, compact, Metrics } from "../mod.ts";
 import type { Runtime } from "../ffi/libc.ts";
-import { counterValues, gaugeValues } from "./_metrics.ts";
+import { counterValues, gaugeValues, writeMetricsFile } from "./_metrics.ts";
 import { command, finish, lines, runtime, tempDir } from "./_helpers.ts";
 
 function metricsFiles(dir: string): string[] {
@@ -208,4 +209,95 @@ test("collect() during a storm of writers that start, compact and exit never cou
   assert.deepEqual(counterValues(after, "churn"), new Map([["", 2 * 40]]));
   // Every writer but the last compacted those before it: the directory stays small.
   assert.ok(metricsFiles(tmp.dir).length <= 3, metricsFiles(tmp.dir).join());
+});
+
+test("collect() never reports a fractional counter or histogram sum going back across compaction", () => {
+  using tmp = tempDir();
+  const cpu = { name: "cpu_seconds_total", help: "CPU" };
+  const lat = { name: "latency_seconds", help: "Latency", buckets: [1] };
+  const totals = () => {
+    const families = collect(tmp.dir, { meta: false }).families;
+    const counter = families.find((f) => f.name === "cpu_seconds")!;
+    const histogram = families.find((f) => f.name === "latency_seconds")!;
+    assert.ok(counter.type === "counter" && histogram.type === "histogram");
+    return { counter: counter.series[0].value, sum: histogram.series[0].sum };
+  };
+  // Archived first: 0.3. Then a live writer "aaa" (0.1) and a gone one "aab" (0.2), both named
+  // before "archive": (0.1 + 0.2) + 0.3 before compaction, 0.1 + (0.3 + 0.2) after.
+  const old = Metrics.create(tmp.dir, { name: "old" });
+  old.counter(cpu).inc(0.3);
+  old.histogram(lat).observe(0.3);
+  old.close();
+  compact(tmp.dir);
+  using live = Metrics.create(tmp.dir, { name: "aaa" });
+  live.counter(cpu).inc(0.1);
+  live.histogram(lat).observe(0.1);
+  const gone = Metrics.create(tmp.dir, { name: "aab" });
+  gone.counter(cpu).inc(0.2);
+  gone.histogram(lat).observe(0.2);
+  gone.close();
+  const before = totals();
+  compact(tmp.dir);
+  const after = totals();
+  assert.ok(after.counter >= before.counter, `counter went back: ${before.counter} -> ${after.counter}`);
+  assert.ok(after.sum >= before.sum, `histogram sum went back: ${before.sum} -> ${after.sum}`);
+  // Still a real total: within rounding of the exact one.
+  assert.ok(Math.abs(after.counter - 0.6) < 1e-12 && Math.abs(after.sum - 0.6) < 1e-12);
+});
+
+test("compact() and collect() never remove or hide a live writer's file that an archive claims to hold", () => {
+  using tmp = tempDir();
+  using live = Metrics.create(tmp.dir);
+  live.counter({ name: "jobs_total", help: "Jobs" }).inc(5);
+  const segment = live.paths[0];
+  // A corrupt or hostile archive that names the live file as folded into it.
+  writeMetricsFile(tmp.path("archive.7.metrics.mms"), {
+    records: [{ subsumes: [segment.slice(tmp.dir.length + 1)] }],
+    archive: 7,
+  });
+  assert.deepEqual(counterValues(collect(tmp.dir), "jobs"), new Map([["", 5]]));
+  compact(tmp.dir);
+  assert.ok(existsSync(segment), "a live writer's file was removed");
+  assert.deepEqual(counterValues(collect(tmp.dir), "jobs"), new Map([["", 5]]));
+});
+
+test("collect() and compact() count a symlink, hard link or copy of a writer's segment once, and report it", () => {
+  using tmp = tempDir();
+  const writer = Metrics.create(tmp.dir, { name: "app" });
+  writer.counter({ name: "jobs_total", help: "Jobs" }).inc(10);
+  const [segment] = writer.paths;
+  const [, pid, thread, id] = /^app\.(\d+)\.(\d+)\.([0-9a-f]{16})\.0\.metrics\.mms$/.exec(basename(segment))!;
+  // Named like segments of the writer, so that compaction would fold them too.
+  symlinkSync(segment, tmp.path(`app.${pid}.${thread}.${id}.1.metrics.mms`));
+  linkSync(segment, tmp.path(`app.${pid}.${thread}.${id}.2.metrics.mms`));
+  copyFileSync(segment, tmp.path(`copy.${pid}.${thread}.${id}.0.metrics.mms`));
+  const reasons = (c: ReturnType<typeof collect>) => c.errors.map((e) => e.reason).sort();
+  const before = collect(tmp.dir);
+  assert.deepEqual(counterValues(before, "jobs"), new Map([["", 10]]));
+  assert.deepEqual(reasons(before), ["ELOOP", "duplicate", "duplicate"]);
+  writer.close();
+  compact(tmp.dir);
+  const after = collect(tmp.dir);
+  assert.deepEqual(counterValues(after, "jobs"), new Map([["", 10]]));
+  compact(tmp.dir); // a second pass finds nothing more to fold
+  assert.deepEqual(counterValues(collect(tmp.dir), "jobs"), new Map([["", 10]]));
+});
+
+test("collect() takes a conflicting declaration from the earliest created one, before and after compaction", () => {
+  using tmp = tempDir();
+  const jobs = () => {
+    const f = collect(tmp.dir, { meta: false }).families.find((f) => f.name === "jobs")!;
+    assert.ok(f.type === "counter");
+    return { help: f.help, value: f.series[0].value };
+  };
+  const early = Metrics.create(tmp.dir, { name: "bb" }); // named after the later one and the archive
+  early.counter({ name: "jobs_total", help: "old help" }).inc(100);
+  const declared = Date.now();
+  while (Date.now() === declared) { /* the later declaration gets a later millisecond */ }
+  using later = Metrics.create(tmp.dir, { name: "aa" });
+  later.counter({ name: "jobs_total", help: "new help" }).inc(1);
+  assert.deepEqual(jobs(), { help: "old help", value: 100 });
+  early.close();
+  assert.equal(compact(tmp.dir).compacted, 1);
+  assert.deepEqual(jobs(), { help: "old help", value: 100 });
 });

@@ -219,3 +219,34 @@ test("Metrics in worker threads: each thread has its own file, and a closed thre
     for (const worker of workers) await worker.stop();
   }
 });
+
+test("Metrics in a worker thread that exits without close() is judged gone", async () => {
+  using tmp = tempDir();
+  const compiled = import.meta.url.endsWith(".js");
+  const url = new URL(`./fixtures/metrics_worker.${compiled ? "js" : "ts"}`, import.meta.url);
+  // node:worker_threads on every runtime: the kind of worker whose end runs process.on("exit").
+  const { Worker } = await import("node:worker_threads");
+  const worker = new Worker(url);
+  try {
+    const messages: unknown[] = [];
+    let wake = () => {};
+    worker.on("message", (message) => (messages.push(message), wake()));
+    const next = async () => {
+      while (messages.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      return messages.shift();
+    };
+    assert.equal(await next(), "ready");
+    worker.postMessage({ dir: tmp.dir, n: 5 });
+    await next();
+    assert.deepEqual(collect(tmp.dir).writers, { live: 1, dead: 0, archives: 0 });
+    const exited = new Promise((resolve) => worker.once("exit", resolve));
+    worker.postMessage("exit");
+    await exited;
+    const after = collect(tmp.dir);
+    assert.deepEqual(after.writers, { live: 0, dead: 1, archives: 0 });
+    assert.deepEqual(counterValues(after, "thread_ops"), new Map([["", 5]]));
+    assert.ok(!after.families.some((f) => f.name === "thread_up"), "a gone thread's gauge is still reported");
+  } finally {
+    await worker.terminate();
+  }
+});
