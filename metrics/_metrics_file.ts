@@ -9,6 +9,8 @@
 
 import { join } from "node:path";
 import { atomic, type AtomicField } from "../layout/atomics.ts";
+import { MappedFile } from "../mapped_file.ts";
+import { FormatError } from "../struct_file/format_error.ts";
 import { StructFile } from "../struct_file/struct_file.ts";
 import { declProblem, makeDecl, type MetricDecl, quote, slotWidth } from "./_names.ts";
 import { FLAG_ARCHIVE, METRICS_FORMAT, recordLength, type SegmentFields, segmentShape } from "./_segment.ts";
@@ -53,6 +55,10 @@ export interface FileSeries {
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
+const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Where a struct file's header keeps `data_offset`, a u64 (docs/FORMAT.md). */
+const DATA_OFFSET_FIELD = 32;
+const HEADER_END = DATA_OFFSET_FIELD + 8;
 
 /** Whether `value` is an integer in [0, limit). */
 function index(value: unknown, limit: number): value is number {
@@ -81,6 +87,8 @@ export class MetricsFile {
   /** Why parsing stopped before the published end, when it did. */
   problem: string | undefined;
   readonly #file: StructFile<SegmentFields>;
+  /** The same file mapped again: a read-only struct file's views copy arrays, and the slots must be live. */
+  readonly #raw: MappedFile;
   readonly #entries: Uint8Array;
   readonly #length: AtomicField<number>;
   readonly #byId = new Map<number, FileMetric>();
@@ -89,10 +97,18 @@ export class MetricsFile {
   /** Series must take increasing slots: the first slot after the last series. */
   #nextSlot = 0;
 
-  private constructor(name: string, path: string, file: StructFile<SegmentFields>) {
+  private constructor(
+    name: string,
+    path: string,
+    file: StructFile<SegmentFields>,
+    raw: MappedFile,
+    entries: Uint8Array,
+    slots: Float64Array,
+  ) {
     this.name = name;
     this.path = path;
     this.#file = file;
+    this.#raw = raw;
     const view = file.view;
     this.archive = (view.flags & FLAG_ARCHIVE) !== 0;
     this.writerId = view.writer_id.toString(16).padStart(16, "0");
@@ -100,8 +116,8 @@ export class MetricsFile {
     this.thread = view.thread;
     this.startedMs = view.started_ms;
     this.generation = Number(view.generation);
-    this.slots = view.slots;
-    this.#entries = view.entries;
+    this.slots = slots;
+    this.#entries = entries;
     this.#length = atomic(view, "entries_length");
   }
 
@@ -123,7 +139,26 @@ export class MetricsFile {
       if (format !== METRICS_FORMAT) {
         throw new NotMetricsError(path, `metrics format ${format} is not supported (this library reads 1)`);
       }
-      return new MetricsFile(name, path, typed);
+      const raw = MappedFile.open(path);
+      try {
+        const size = raw.byteLength;
+        const dataOffset = size < HEADER_END
+          ? Infinity
+          : Number(new DataView(raw.buffer).getBigUint64(DATA_OFFSET_FIELD, LITTLE));
+        const entriesAt = dataOffset + file.type.offsetOf("entries");
+        const slotsAt = dataOffset + file.type.offsetOf("slots");
+        // The struct file checked all this, but through its own mapping: this one is checked
+        // again, so that a file swapped in between cannot place a view out of bounds.
+        if (!(slotsAt % 8 === 0 && entriesAt + shape.entries <= size && slotsAt + shape.slots * 8 <= size)) {
+          throw new FormatError(path, "header", "the file changed while it was opened");
+        }
+        const entries = new Uint8Array(raw.buffer, entriesAt, shape.entries);
+        const slots = new Float64Array(raw.buffer, slotsAt, shape.slots);
+        return new MetricsFile(name, path, typed, raw, entries, slots);
+      } catch (error) {
+        raw.close();
+        throw error;
+      }
     } catch (error) {
       file.close();
       throw error;
@@ -244,6 +279,7 @@ export class MetricsFile {
 
   /** Unmaps the file; calling it again is a no-op. */
   close(): void {
+    this.#raw.close();
     this.#file.close();
   }
 }
