@@ -148,3 +148,5 @@ export type {
   Labels,
   MetricFamily,
 } from "./metrics/families.ts";
+export { PROMETHEUS_CONTENT_TYPE, toPrometheus } from "./metrics/prometheus_text.ts";
+export { OPENMETRICS_CONTENT_TYPE, toOpenMetrics } from "./metrics/openmetrics_text.ts";

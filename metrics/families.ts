@@ -23,7 +23,7 @@ export interface FamilyBase {
 
 /** One labelled series of a counter. */
 export interface CounterSeries {
-  /** The label values by name; `{}` for a metric without labels. */
+  /** The series' labels (`{}` for a metric without label names). */
   readonly labels: Labels;
   /** The total, summed over every writer that ever counted it. */
   readonly value: number;
@@ -33,7 +33,7 @@ export interface CounterSeries {
 
 /** One labelled series of a gauge. */
 export interface GaugeSeries {
-  /** The label values by name; `{}` for a metric without labels. */
+  /** The series' labels (`{}` for a metric without label names; `pid` added by the `"each"` aggregate). */
   readonly labels: Labels;
   /** The value, merged over the live writers by the gauge's aggregate. */
   readonly value: number;
@@ -49,7 +49,7 @@ export interface HistogramBucket {
 
 /** One labelled series of a histogram. */
 export interface HistogramSeries {
-  /** The label values by name; `{}` for a metric without labels. */
+  /** The series' labels (`{}` for a metric without label names); never `le`, which the text formats add. */
   readonly labels: Labels;
   /** Cumulative buckets, ascending, ending with `le: Infinity`. */
   readonly buckets: readonly HistogramBucket[];
@@ -65,7 +65,7 @@ export interface HistogramSeries {
 export interface CounterFamily extends FamilyBase {
   /** The metric type. */
   readonly type: "counter";
-  /** The series, sorted by labels. */
+  /** The family's series, sorted by labels. */
   readonly series: readonly CounterSeries[];
 }
 
@@ -73,7 +73,7 @@ export interface CounterFamily extends FamilyBase {
 export interface GaugeFamily extends FamilyBase {
   /** The metric type. */
   readonly type: "gauge";
-  /** The series, sorted by labels. */
+  /** The family's series, sorted by labels. */
   readonly series: readonly GaugeSeries[];
 }
 
@@ -81,7 +81,7 @@ export interface GaugeFamily extends FamilyBase {
 export interface HistogramFamily extends FamilyBase {
   /** The metric type. */
   readonly type: "histogram";
-  /** The series, sorted by labels. */
+  /** The family's series, sorted by labels. */
   readonly series: readonly HistogramSeries[];
 }
 
