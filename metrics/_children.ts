@@ -18,6 +18,14 @@ const SEPARATOR = "\u0000";
 export class Children<C> {
   readonly #names: readonly string[];
   readonly #map = new Map<string, C>();
+  /**
+   * The hot path's index: the label values as given (strings or numbers, so `200` and
+   * `"200"` are two keys of one child), one `Map` level per label name, the child at the
+   * last. A hit costs one lookup per label and builds no string. Filled by the slow path
+   * with label sets it has checked; `#map` stays the one truth.
+   */
+  readonly #index = new Map<unknown, unknown>();
+  #indexed = 0;
   readonly #writer: Writer;
   readonly #metric: WriterMetric;
   readonly #maxSeries: number;
@@ -65,22 +73,20 @@ export class Children<C> {
    */
   get(labels: LabelValues): C {
     const names = this.#names;
-    const n = names.length;
-    if (n === 0 || typeof labels !== "object" || labels === null) return this.#miss(labels, undefined);
-    let key = "";
-    for (let i = 0; i < n; i++) {
-      let value = labels[names[i]];
-      if (typeof value !== "string") {
-        if (typeof value !== "number") return this.#miss(labels, undefined);
-        value = String(value);
-      }
-      key = i === 0 ? value : key + SEPARATOR + value;
+    const last = names.length - 1;
+    if (last < 0 || typeof labels !== "object" || labels === null) return this.#miss(labels);
+    let level = this.#index;
+    for (let i = 0; i < last; i++) {
+      const next = level.get(labels[names[i]]);
+      if (next === undefined) return this.#miss(labels);
+      level = next as Map<unknown, unknown>;
     }
+    const child = level.get(labels[names[last]]);
+    if (child === undefined) return this.#miss(labels);
     // Extra labels would otherwise go unnoticed on a hit.
     let count = 0;
     for (const _name in labels) count++;
-    if (count !== n) return this.#miss(labels, undefined);
-    return this.#map.get(key) ?? this.#miss(labels, key);
+    return count === names.length ? child as C : this.#miss(labels);
   }
 
   /**
@@ -106,7 +112,7 @@ export class Children<C> {
   }
 
   /** The slow path: checks the label set, then finds or allocates its child. */
-  #miss(labels: unknown, key: string | undefined): C {
+  #miss(labels: unknown): C {
     const names = this.#names;
     if (typeof labels !== "object" || labels === null || Array.isArray(labels)) {
       throw new TypeError(`Cannot label ${this.#what()}: labels must be an object, got ${quote(labels)}`);
@@ -145,16 +151,39 @@ export class Children<C> {
       }
       values.push(text);
     }
-    key ??= values.join(SEPARATOR);
-    const known = this.#map.get(key);
-    if (known !== undefined) return known;
-    if (this.#map.size >= this.#maxSeries) {
-      // Past the cap: counted, visibly, in the metric's one overflow series. Not cached, so
-      // that unbounded label values cannot grow this map either.
-      return this.#overflow ??= this.#make(this.#writer.allocate(this.#metric, null));
+    const key = values.join(SEPARATOR);
+    let child = this.#map.get(key);
+    if (child === undefined) {
+      if (this.#map.size >= this.#maxSeries) {
+        // Past the cap: counted, visibly, in the metric's one overflow series. Not cached, so
+        // that unbounded label values cannot grow the maps either.
+        return this.#overflow ??= this.#make(this.#writer.allocate(this.#metric, null));
+      }
+      child = this.#make(this.#writer.allocate(this.#metric, values));
+      this.#map.set(key, child);
     }
-    const child = this.#make(this.#writer.allocate(this.#metric, values));
-    this.#map.set(key, child);
+    this.#remember(given, child);
     return child;
+  }
+
+  /**
+   * Adds a checked label set, as given, to the hot path's index. Each label set has at
+   * most 2^n spellings (each value a string or a number): the index is capped at twice the
+   * series cap, past which the other spellings take the slow path.
+   */
+  #remember(given: Record<string, unknown>, child: C): void {
+    if (this.#indexed >= 2 * this.#maxSeries) return;
+    const names = this.#names;
+    const last = names.length - 1;
+    let level = this.#index;
+    for (let i = 0; i < last; i++) {
+      let next = level.get(given[names[i]]) as Map<unknown, unknown> | undefined;
+      if (next === undefined) level.set(given[names[i]], next = new Map());
+      level = next;
+    }
+    if (!level.has(given[names[last]])) {
+      level.set(given[names[last]], child);
+      this.#indexed++;
+    }
   }
 }
