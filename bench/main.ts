@@ -5,8 +5,9 @@
  *     node dist/bench/main.js [GROUP…]            all runtimes, the table
  *     <runtime> bench/main.ts --json [GROUP…]     this runtime only, JSON (used by the table)
  *
- * GROUP is `layout`, `struct_file` or `metrics` (default: all three), for example
- * `npm run bench -- metrics`.
+ * GROUP is `layout`, `struct_file`, `metrics` (the writer's hot paths) or `scrape` (reading
+ * directories of many writers; the longest); all of them by default. For example
+ * `npm run bench -- metrics scrape`.
  *
  * @module
  */
@@ -18,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { detectRuntime, type Runtime } from "../ffi/runtime.ts";
 import { comparisonRow, type Row } from "./_measure.ts";
 import { incrementNs, layoutBenchmarks } from "./layout.ts";
-import { metricsBenchmarks } from "./metrics.ts";
+import { metricsBenchmarks, scrapeBenchmarks } from "./metrics.ts";
 import { structFileBenchmarks } from "./struct_file.ts";
 
 interface RuntimeResult {
@@ -32,6 +33,7 @@ const GROUPS = {
   layout: async () => (await layoutBenchmarks()).map(comparisonRow),
   struct_file: structFileBenchmarks,
   metrics: metricsBenchmarks,
+  scrape: scrapeBenchmarks,
 } as const;
 type Group = keyof typeof GROUPS;
 
