@@ -5,7 +5,7 @@
  * @module
  */
 
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -57,6 +57,28 @@ export function defaultDirectory(): string {
   if (runtime !== undefined) return join(runtime, "mmstruct-metrics");
   const name = `mmstruct-metrics-${libc().geteuid()}`;
   return existsSync("/dev/shm") ? join("/dev/shm", name) : join(tmpdir(), name);
+}
+
+/**
+ * The compaction mark: the generation of the newest archive and a random number, which
+ * every compactor writes into the lock file after publishing an archive and before
+ * removing anything. A reader that reads the same mark before and after listing the directory knows
+ * that no compaction removed a file in between (`""` when there is no mark yet). Listings
+ * alone cannot tell: `readdir` is not atomic, and may miss both the archive linked and the
+ * files removed during it.
+ */
+export function compactionMark(lockPath: string): string {
+  try {
+    return readFileSync(lockPath, "latin1");
+  } catch {
+    return ""; // no compaction yet, or an unreadable mark: the listings still decide
+  }
+}
+
+/** Writes a new compaction mark (see {@linkcode compactionMark}) in place: the lock is on this inode. */
+export function writeCompactionMark(lockPath: string, generation: number): void {
+  const random = crypto.getRandomValues(new Uint32Array(2));
+  writeFileSync(lockPath, `${generation} ${random[0].toString(16)}${random[1].toString(16)}\n`);
 }
 
 /** Whether this code runs in a Web Worker (Deno's report `threadId` 0, as the main thread). */

@@ -5,14 +5,14 @@
  */
 
 import { statSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { MmapError } from "../mmap_error.ts";
 import { FormatError } from "../struct_file/format_error.ts";
-import { defaultDirectory, listDirectory } from "./_directory.ts";
+import { compactionMark, defaultDirectory, listDirectory } from "./_directory.ts";
 import { probe } from "./_lock.ts";
 import { type Contribution, type MergeProblem, Registry } from "./_merge.ts";
 import { MetricsFile, NotMetricsError } from "./_metrics_file.ts";
-import { ARCHIVE_NAME, archiveGeneration } from "./_segment.ts";
+import { ARCHIVE_NAME, archiveGeneration, COMPACT_LOCK } from "./_segment.ts";
 import type { GaugeFamily, MetricFamily } from "./families.ts";
 
 /** Options for {@linkcode collect}. */
@@ -215,14 +215,18 @@ export function collect(dir?: string, options: CollectOptions = {}): Collected {
   const errors: ScrapeError[] = [];
   const failed = new Map<string, ScrapeError>();
 
-  // Compaction publishes an archive before it removes what the archive holds: a listing
-  // that agrees with the one after every file was opened saw no compaction in between.
+  // Compaction publishes an archive, then writes its mark, then removes what the archive
+  // holds: a scrape that reads the same mark before and after listing and opening saw no
+  // removal, and a listing that agrees with the one after every file was opened saw no
+  // archive published in between.
+  const markPath = join(where, COMPACT_LOCK);
   let names: string[] = [];
   for (let attempt = 1;; attempt++) {
+    const mark = compactionMark(markPath);
     names = list(where);
     const vanished = openAll(where, names, cache, failed);
     const again = list(where);
-    if (!vanished && archiveNames(names) === archiveNames(again)) break;
+    if (!vanished && archiveNames(names) === archiveNames(again) && compactionMark(markPath) === mark) break;
     if (attempt === MAX_ATTEMPTS) {
       errors.push({
         path: where,

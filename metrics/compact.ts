@@ -5,12 +5,12 @@
  * @module
  */
 
-import { unlinkSync } from "node:fs";
+import { existsSync, unlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { MmapError } from "../mmap_error.ts";
 import { StructFile } from "../struct_file/struct_file.ts";
-import { defaultDirectory, listDirectory, readEnv } from "./_directory.ts";
+import { defaultDirectory, listDirectory, readEnv, writeCompactionMark } from "./_directory.ts";
 import { probe, tryLockFile, unlockFile } from "./_lock.ts";
 import { MetricsFile } from "./_metrics_file.ts";
 import type { MetricDecl } from "./_names.ts";
@@ -127,14 +127,21 @@ function roundUp(n: number, min: number): number {
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * For tests only: `MMSTRUCT_TEST_COMPACT_PAUSE=before-publish` or `after-publish` makes a
- * compactor stop at that point for 60 seconds (saying so on standard error), so that a test
- * can kill it there or run other compactors, readers and writers meanwhile.
+ * For tests only, and documented as such: `MMSTRUCT_TEST_COMPACT_PAUSE=<point>[:<file>]`,
+ * `<point>` being `before-publish` or `after-publish`, makes a compactor say
+ * `mmstruct: compaction paused <point>` on standard error at that point and wait until
+ * `<file>` exists (at most 60 seconds; without a file, the full 60), so that a test can
+ * kill it there, or run other compactors, readers and writers meanwhile.
  */
 function pauseForTests(point: "before-publish" | "after-publish"): void {
-  if (readEnv("MMSTRUCT_TEST_COMPACT_PAUSE") !== point) return;
+  const setting = readEnv("MMSTRUCT_TEST_COMPACT_PAUSE");
+  if (setting === undefined || setting.split(":", 1)[0] !== point) return;
+  const resume = setting.slice(point.length + 1);
   console.error(`mmstruct: compaction paused ${point}`);
-  Atomics.wait(sleeper, 0, 0, 60_000);
+  for (const until = Date.now() + 60_000; Date.now() < until;) {
+    if (resume !== "" && existsSync(resume)) return;
+    Atomics.wait(sleeper, 0, 0, 10);
+  }
 }
 
 function remove(dir: string, name: string): boolean {
@@ -273,8 +280,10 @@ function compactLocked(dir: string): CompactResult {
 
     if (compacted === 0) {
       // Nothing new to fold: only remove what the newest archive already holds.
+      const leftover = subsumes.filter((name) => name !== newest?.name);
+      if (leftover.length > 0) writeCompactionMark(join(dir, COMPACT_LOCK), newest!.generation);
       let removed = 0;
-      for (const name of subsumes) if (name !== newest?.name && remove(dir, name)) removed++;
+      for (const name of leftover) if (remove(dir, name)) removed++;
       return { compacted: 0, removed, skipped: false };
     }
 
@@ -311,6 +320,8 @@ function compactLocked(dir: string): CompactResult {
         if (!(error instanceof MmapError && error.code === "EEXIST") || generation > highest + 100) throw error;
       }
     }
+    // Before anything is removed: readers that see the mark unchanged saw no removal.
+    writeCompactionMark(join(dir, COMPACT_LOCK), generation);
     pauseForTests("after-publish");
     let removed = 0;
     for (const name of subsumes) if (remove(dir, name)) removed++;

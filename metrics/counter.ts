@@ -92,7 +92,13 @@ export class CounterChild {
    * @throws {TypeError} If `value` is not a number.
    * @throws {RangeError} If `value` is negative or not finite.
    */
-  inc(value: number = 1): void {
+  inc(value?: number): void {
+    // inc() alone has a path without checks: JavaScriptCore (Bun) keeps a slot that a loop
+    // increments in a register only when nothing in the loop can branch away.
+    if (value === undefined) {
+      this.#slots[this.#index] += 1;
+      return;
+    }
     if (typeof value === "number" && value >= 0 && value < Infinity) {
       this.#slots[this.#index] += value;
       return;

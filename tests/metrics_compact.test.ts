@@ -1,0 +1,211 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import process from "node:process";
+import { test } from "node:test";
+import { collect, compact, Metrics } from "../mod.ts";
+import type { Runtime } from "../ffi/libc.ts";
+import { counterValues, gaugeValues } from "./_metrics.ts";
+import { command, finish, lines, runtime, tempDir } from "./_helpers.ts";
+
+function metricsFiles(dir: string): string[] {
+  return readdirSync(dir).filter((name) => !name.startsWith(".")).sort();
+}
+
+/** `count` gone writers, each having counted `jobs_total{writer}` once per its number (1, 2, …). */
+function goneWriters(dir: string, count: number): number {
+  const handles = Array.from({ length: count }, (_, i) => {
+    const metrics = Metrics.create(dir, { name: `gone${i}` });
+    metrics.counter({ name: "jobs_total", help: "Jobs", labelNames: ["writer"] }).inc({ writer: `w${i}` }, i + 1);
+    metrics.gauge({ name: "up", help: "Up" }).set(1);
+    return metrics;
+  });
+  // Closed only once all exist: Metrics.create compacts, and these must stay separate files.
+  for (const metrics of handles) metrics.close();
+  return (count * (count + 1)) / 2;
+}
+
+function jobs(dir: string): number {
+  return [...counterValues(collect(dir), "jobs").values()].reduce((a, b) => a + b, 0);
+}
+
+/**
+ * A compactor in a child process on `on`, made to pause at `point` until `resume` exists
+ * (the test-only hook of compact()), with a promise of the moment it pauses.
+ */
+function pausedCompactor(on: Runtime, dir: string, point: string, resume = "") {
+  const [file, args] = command(on, "fixtures/metrics_child", ["compact", dir]);
+  const child = spawn(file, args, {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, MMSTRUCT_TEST_COMPACT_PAUSE: resume === "" ? point : `${point}:${resume}` },
+  });
+  let err = "";
+  const paused = new Promise<void>((resolve, reject) => {
+    child.stderr!.on("data", (chunk) => {
+      err += chunk;
+      if (err.includes(`mmstruct: compaction paused ${point}`)) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`compactor exited (${code}) before pausing: ${err}`)));
+  });
+  paused.catch(() => {});
+  const output = lines(child);
+  const result = finish(child);
+  return { child, paused, output, result };
+}
+
+test("compact() folds the files of gone writers into an archive, keeps the totals, and never touches a live writer", () => {
+  using tmp = tempDir();
+  using live = Metrics.create(tmp.dir, { name: "live" }); // first: its own start would compact the others
+  const total = goneWriters(tmp.dir, 3);
+  const liveJobs = live.counter({ name: "jobs_total", help: "Jobs", labelNames: ["writer"] }).labels("live");
+  liveJobs.inc(10);
+  live.gauge({ name: "up", help: "Up" }).set(1);
+  assert.equal(jobs(tmp.dir), total + 10);
+
+  assert.deepEqual(compact(tmp.dir), { compacted: 3, removed: 3, skipped: false });
+  assert.deepEqual(metricsFiles(tmp.dir), ["archive.1.metrics.mms", live.paths[0].split("/").at(-1)]);
+  liveJobs.inc(5); // the live file is the same file, still counting
+  const after = collect(tmp.dir);
+  assert.deepEqual(counterValues(after, "jobs"), new Map([["w0", 1], ["w1", 2], ["w2", 3], ["live", 15]]));
+  assert.deepEqual(gaugeValues(after, "up"), new Map([["", 1]])); // the gone writers' gauges were dropped
+  assert.deepEqual(after.writers, { live: 1, dead: 0, archives: 1 });
+
+  assert.deepEqual(compact(tmp.dir), { compacted: 0, removed: 0, skipped: false });
+  live.close();
+  assert.deepEqual(compact(tmp.dir), { compacted: 1, removed: 2, skipped: false });
+  assert.deepEqual(metricsFiles(tmp.dir), ["archive.2.metrics.mms"]);
+  assert.equal(jobs(tmp.dir), total + 15);
+});
+
+test("compact() while another compactor runs is skipped; readers count nothing twice while it has published", async () => {
+  using tmp = tempDir();
+  const total = goneWriters(tmp.dir, 4);
+  const resume = tmp.path(".resume");
+  const compactor = pausedCompactor(runtime === "bun" ? "node" : "bun", tmp.dir, "after-publish", resume);
+  try {
+    await compactor.paused;
+    // The archive is published and the files it holds are still there: readers take the
+    // archive and ignore them.
+    assert.deepEqual(metricsFiles(tmp.dir).length, 5);
+    assert.ok(existsSync(tmp.path("archive.1.metrics.mms")));
+    const during = collect(tmp.dir);
+    assert.equal([...counterValues(during, "jobs").values()].reduce((a, b) => a + b, 0), total);
+    assert.deepEqual(during.writers, { live: 0, dead: 0, archives: 1 });
+    assert.deepEqual(compact(tmp.dir), { compacted: 0, removed: 0, skipped: true });
+    // A writer starting now is live: its own compaction is skipped, and nothing of it is held.
+    using late = Metrics.create(tmp.dir, { name: "late" });
+    late.counter({ name: "jobs_total", help: "Jobs", labelNames: ["writer"] }).inc({ writer: "late" }, 100);
+    assert.equal(jobs(tmp.dir), total + 100);
+    writeFileSync(resume, "");
+    const { code, stdout, stderr } = await compactor.result;
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(JSON.parse(stdout), { compacted: 4, removed: 4, skipped: false });
+    assert.deepEqual(metricsFiles(tmp.dir), ["archive.1.metrics.mms", late.paths[0].split("/").at(-1)]);
+    assert.equal(jobs(tmp.dir), total + 100);
+  } finally {
+    compactor.child.kill("SIGKILL");
+  }
+});
+
+test("compact() killed after publishing leaves a directory that reads the same, and the next one cleans it up", async () => {
+  using tmp = tempDir();
+  const total = goneWriters(tmp.dir, 3);
+  const compactor = pausedCompactor(runtime === "deno" ? "node" : "deno", tmp.dir, "after-publish");
+  try {
+    await compactor.paused;
+  } finally {
+    compactor.child.kill("SIGKILL");
+  }
+  assert.equal((await compactor.result).signal, "SIGKILL");
+  assert.equal(metricsFiles(tmp.dir).length, 4); // the archive and the three files it holds
+  assert.equal(jobs(tmp.dir), total);
+  const mark = readFileSync(tmp.path(".compact.lock"), "latin1");
+  assert.match(mark, /^1 [0-9a-f]+\n$/);
+  // The leftovers go; nothing is folded twice.
+  assert.deepEqual(compact(tmp.dir), { compacted: 0, removed: 3, skipped: false });
+  assert.notEqual(readFileSync(tmp.path(".compact.lock"), "latin1"), mark);
+  assert.deepEqual(metricsFiles(tmp.dir), ["archive.1.metrics.mms"]);
+  assert.equal(jobs(tmp.dir), total);
+  // And a later compaction with new work carries on from the archive.
+  goneWriters(tmp.dir, 1);
+  assert.deepEqual(compact(tmp.dir), { compacted: 1, removed: 2, skipped: false });
+  assert.deepEqual(metricsFiles(tmp.dir), ["archive.2.metrics.mms"]);
+  assert.equal(jobs(tmp.dir), total + 1);
+});
+
+test("compact() killed before publishing changes nothing; its temporary file is removed by the next one", async () => {
+  using tmp = tempDir();
+  const total = goneWriters(tmp.dir, 3);
+  const before = metricsFiles(tmp.dir);
+  const compactor = pausedCompactor(runtime === "node" ? "bun" : "node", tmp.dir, "before-publish");
+  try {
+    await compactor.paused;
+    assert.deepEqual(compact(tmp.dir), { compacted: 0, removed: 0, skipped: true });
+  } finally {
+    compactor.child.kill("SIGKILL");
+  }
+  assert.equal((await compactor.result).signal, "SIGKILL");
+  assert.deepEqual(metricsFiles(tmp.dir), before);
+  assert.equal(jobs(tmp.dir), total);
+  // What a compactor killed inside MappedFile.create would leave.
+  writeFileSync(tmp.path(".archive.1.metrics.mms.12345.abcdef.tmp"), "partial");
+  assert.deepEqual(compact(tmp.dir), { compacted: 3, removed: 3, skipped: false });
+  assert.deepEqual(readdirSync(tmp.dir).sort(), [".compact.lock", "archive.1.metrics.mms"]);
+  assert.equal(jobs(tmp.dir), total);
+});
+
+test("compact() waiting to publish while a writer starts folds only the files it found gone", async () => {
+  using tmp = tempDir();
+  const total = goneWriters(tmp.dir, 2);
+  const resume = tmp.path(".resume");
+  const compactor = pausedCompactor(runtime, tmp.dir, "before-publish", resume);
+  try {
+    await compactor.paused;
+    using late = Metrics.create(tmp.dir, { name: "late" });
+    late.counter({ name: "jobs_total", help: "Jobs", labelNames: ["writer"] }).inc({ writer: "late" }, 50);
+    late.close(); // gone before the compactor publishes: still not in its list
+    writeFileSync(resume, "");
+    const { code, stdout, stderr } = await compactor.result;
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(JSON.parse(stdout), { compacted: 2, removed: 2, skipped: false });
+    assert.deepEqual(metricsFiles(tmp.dir), ["archive.1.metrics.mms", late.paths[0].split("/").at(-1)]);
+    assert.equal(jobs(tmp.dir), total + 50);
+  } finally {
+    compactor.child.kill("SIGKILL");
+  }
+  assert.deepEqual(compact(tmp.dir), { compacted: 1, removed: 2, skipped: false });
+  assert.equal(jobs(tmp.dir), total + 50);
+});
+
+test("collect() during a storm of writers that start, compact and exit never counts a file twice or misses one", async () => {
+  using tmp = tempDir();
+  const total = goneWriters(tmp.dir, 5);
+  // Children on two runtimes start 40 writers each, one after the other: each start
+  // compacts the writers before it. They add nothing to jobs_total, so every scrape must
+  // see exactly the total of the first five, and one each to churn_total, which no scrape
+  // may see go back.
+  const storm = (["deno", "node", "bun"] as const).filter((on) => on !== runtime).map((on) => {
+    const [file, args] = command(on, "fixtures/metrics_child", ["churn", tmp.dir, "40"]);
+    return finish(spawn(file, args, { stdio: ["ignore", "pipe", "pipe"] }));
+  });
+  let running = true;
+  const done = Promise.all(storm).then((results) => (running = false, results));
+  let churned = 0;
+  while (running) {
+    const collected = collect(tmp.dir);
+    if (!collected.errors.some((e) => e.reason === "inconsistent")) {
+      assert.equal([...counterValues(collected, "jobs").values()].reduce((a, b) => a + b, 0), total);
+      const now = collected.families.some((f) => f.name === "churn") ? counterValues(collected, "churn").get("")! : 0;
+      assert.ok(now >= churned, `churn_total went back from ${churned} to ${now}`);
+      churned = now;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  for (const { code, stderr } of await done) assert.equal(code, 0, stderr);
+  const after = collect(tmp.dir);
+  assert.deepEqual(after.errors, []);
+  assert.equal(jobs(tmp.dir), total);
+  assert.deepEqual(counterValues(after, "churn"), new Map([["", 2 * 40]]));
+  // Every writer but the last compacted those before it: the directory stays small.
+  assert.ok(metricsFiles(tmp.dir).length <= 3, metricsFiles(tmp.dir).join());
+});
