@@ -162,6 +162,7 @@ export class LabelPrinter {
       );
     }
     let out = "";
+    let comma = "";
     for (const name in labels) {
       const value = labels[name];
       if (!this.#seen.has(name)) {
@@ -182,7 +183,8 @@ export class LabelPrinter {
             `is not a string`,
         );
       }
-      out += (out === "" ? "" : ",") + name + '="' + escapeLabelValue(value) + '"';
+      out += comma + name + '="' + escapeLabelValue(value) + '"';
+      comma = ",";
     }
     return out;
   }
