@@ -10,6 +10,7 @@ test("Counter.inc(labels) keeps label sets apart that share values, on the first
   const counter = metrics.counter({ name: "c_total", help: "", labelNames: ["a", "b", "c"] });
   const sets = [
     { a: "1", b: "2", c: "3" },
+    { a: "1", b: "2", c: "1" },
     { a: "2", b: "1", c: "3" },
     { a: "3", b: "2", c: "1" },
     { a: "1", b: "1", c: "1" },
