@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { detectRuntime, type Runtime } from "../ffi/runtime.ts";
 import { comparisonRow, type Row } from "./_measure.ts";
 import { incrementNs, layoutBenchmarks } from "./layout.ts";
-import { metricsBenchmarks, scrapeBenchmarks } from "./metrics.ts";
+import { metricsBenchmarks, scrapeBenchmarks, type ScrapeDirectories, startScrapeWriters } from "./metrics.ts";
 import { structFileBenchmarks } from "./struct_file.ts";
 
 interface RuntimeResult {
@@ -69,14 +69,15 @@ async function runHere(groups: readonly Group[]): Promise<RuntimeResult> {
   return { runtime: detectRuntime(), rows, incrementNs: increment };
 }
 
-function runOn(runtime: Runtime, root: string, groups: readonly Group[]): RuntimeResult {
+function runOn(runtime: Runtime, root: string, groups: readonly Group[], dirs?: ScrapeDirectories): RuntimeResult {
   const bin = (name: string) => join(root, "node_modules", ".bin", name);
   const [file, args] = runtime === "deno"
     ? [bin("deno"), ["run", "--allow-all", join(root, "bench", "main.ts"), "--json", ...groups]]
     : runtime === "bun"
     ? [bin("bun"), [join(root, "bench", "main.ts"), "--json", ...groups]]
     : [process.execPath, [join(root, "dist", "bench", "main.js"), "--json", ...groups]];
-  const child = spawnSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  const env = dirs === undefined ? process.env : { ...process.env, MMSTRUCT_BENCH_WRITERS: JSON.stringify(dirs) };
+  const child = spawnSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env });
   if (child.status !== 0) throw new Error(`The ${runtime} benchmark failed with status ${child.status}`);
   return JSON.parse(child.stdout) as RuntimeResult;
 }
@@ -155,10 +156,18 @@ if (process.argv.includes("--json")) {
 } else {
   const here = dirname(fileURLToPath(import.meta.url));
   const root = import.meta.url.endsWith(".js") ? resolve(here, "..", "..") : resolve(here, "..");
-  const results = (["deno", "node", "bun"] as const).map((runtime) => {
-    console.error(`benchmarking on ${runtime}…`);
-    return runOn(runtime, root, groups);
-  });
+  // The scrape benchmarks' writers are started once, for the three runtimes' readers.
+  if (groups.includes("scrape")) console.error("starting the writers of the scrape benchmarks…");
+  const writers = groups.includes("scrape") ? await startScrapeWriters() : undefined;
+  let results: RuntimeResult[];
+  try {
+    results = (["deno", "node", "bun"] as const).map((runtime) => {
+      console.error(`benchmarking on ${runtime}…`);
+      return runOn(runtime, root, groups, writers?.dirs);
+    });
+  } finally {
+    await writers?.stop();
+  }
   let python: number | undefined;
   if (groups.includes("layout")) {
     console.error("benchmarking Python ctypes…");

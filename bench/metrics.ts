@@ -8,7 +8,8 @@
  * each `Metrics.create` there is a writer with its own files and its own `flock`, and
  * `close()` releases the lock exactly as a process's exit does. For the reader (this
  * process) the directory is the same as one written by 1,000 processes, and its heap holds
- * none of theirs; only the cost of starting 1,000 processes is left out.
+ * none of theirs; only the cost of starting 1,000 processes is left out. `npm run bench`
+ * starts those writers once (in Node) for the readers of all three runtimes.
  *
  * @module
  */
@@ -207,53 +208,106 @@ const extension = import.meta.url.endsWith(".js") ? ".js" : ".ts";
 // The same runtime as this process; Deno needs --allow-all for directories under /dev/shm.
 const runtimeArgs = "Deno" in globalThis ? ["run", "--allow-all"] : [];
 
-/** Runs `body` while a process of `metrics_writers.ts` holds the writers that `args` ask for. */
-async function withWriters<T>(args: string[], body: (ready: Ready) => T): Promise<T> {
+/** Starts a process of `metrics_writers.ts` holding the writers that `args` ask for. */
+async function startWriters(args: string[]): Promise<{ ready: Ready; stop(): Promise<void> }> {
   const script = fileURLToPath(new URL(`./metrics_writers${extension}`, import.meta.url));
   const child = spawn(process.execPath, [...runtimeArgs, script, ...args], { stdio: ["pipe", "pipe", "inherit"] });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const stop = async () => {
+    child.stdin!.end();
+    await exited;
+  };
   try {
     const line = await new Promise<string>((resolve, reject) => {
       createInterface({ input: child.stdout! }).once("line", resolve);
       exited.then((code) => reject(new Error(`The writers' process exited with status ${code}`)));
     });
-    return body(JSON.parse(line) as Ready);
-  } finally {
-    child.stdin!.end();
-    await exited;
+    return { ready: JSON.parse(line) as Ready, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+const WRITERS = 1000;
+const LIVE = 100;
+const GONE = 10_000;
+
+/** The directories of the scrape benchmarks, with their writers running. */
+export interface ScrapeDirectories {
+  /** 1,000 server writers (1 counter + 1 histogram × 10 label sets). */
+  server: { dir: string; seconds: number };
+  /** 1,000 writers of 1,000 series. */
+  wide: { dir: string; seconds: number };
+  /** 100 live writers alone, and the same beside what 10,000 more left behind. */
+  churn: { alone: string; churned: string; live: string[]; seconds: number };
+}
+
+/**
+ * Starts the writers of the scrape benchmarks, each set in a process of its own (of this
+ * runtime), in new temporary directories. `npm run bench` starts them once and lets each
+ * runtime's reader scrape them (`MMSTRUCT_BENCH_WRITERS`): the files do not depend on the
+ * writer's runtime, and starting a million series three times would take minutes.
+ *
+ * @returns The directories, and a function that stops the writers and removes them.
+ */
+export async function startScrapeWriters(): Promise<{ dirs: ScrapeDirectories; stop(): Promise<void> }> {
+  const made: string[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  const dir = () => {
+    const d = tempDir();
+    made.push(d);
+    return d;
+  };
+  const stop = async () => {
+    for (const s of stops) await s();
+    for (const d of made) rmSync(d, { recursive: true, force: true });
+  };
+  try {
+    const [alone, churned, server, wide] = [dir(), dir(), dir(), dir()];
+    progress(`${GONE.toLocaleString("en")} writers coming and going beside ${LIVE} live ones`);
+    const c = await startWriters(["churn", alone, churned, String(LIVE), String(GONE)]);
+    stops.push(c.stop);
+    progress(`1,000 writers × 20 series`);
+    const s = await startWriters(["server", server, String(WRITERS)]);
+    stops.push(s.stop);
+    progress(`1,000 writers × 1,000 series`);
+    const w = await startWriters(["wide", wide, String(WRITERS)]);
+    stops.push(w.stop);
+    const dirs = {
+      server: { dir: server, seconds: s.ready.seconds },
+      wide: { dir: wide, seconds: w.ready.seconds },
+      churn: { alone, churned, live: c.ready.live.filter((p) => p.startsWith(churned)), seconds: c.ready.seconds },
+    };
+    return { dirs, stop };
+  } catch (error) {
+    await stop();
+    throw error;
   }
 }
 
 /** `collect` + text of a directory of 1,000 writers of a shape. */
-async function directoryScrape(
+function directoryScrape(
   name: string,
   shape: "server" | "wide",
+  { dir, seconds }: { dir: string; seconds: number },
   target: number,
-): Promise<Row> {
-  const WRITERS = 1000;
-  const dir = tempDir();
-  try {
-    progress(`${name}: starting the writers`);
-    return await withWriters([shape, dir, String(WRITERS)], ({ seconds }) => {
-      progress(`${name}: scraping`);
-      const result = scrapes(dir, 15);
-      const { families, writers } = result.collected;
-      check(writers.live === WRITERS, `${writers.live} live writers seen, ${WRITERS} expected`);
-      const [counter, expected] = shape === "server"
-        ? ["http_requests", serverTotal(WRITERS)]
-        : ["app_events0", wideTotal(WRITERS)];
-      check(counterTotal(families, counter) === expected, `${counter} is not the sum over every writer`);
-      return {
-        name,
-        value: result.warm,
-        unit: "ms",
-        detail: `first scrape ${result.cold.toFixed(0)} ms; starting the writers took ${seconds.toFixed(0)} s`,
-        target: { value: target, better: "lower" },
-      };
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+): Row {
+  progress(`${name}: scraping`);
+  const result = scrapes(dir, 15);
+  const { families, writers } = result.collected;
+  check(writers.live === WRITERS, `${writers.live} live writers seen, ${WRITERS} expected`);
+  const [counter, expected] = shape === "server"
+    ? ["http_requests", serverTotal(WRITERS)]
+    : ["app_events0", wideTotal(WRITERS)];
+  check(counterTotal(families, counter) === expected, `${counter} is not the sum over every writer`);
+  return {
+    name,
+    value: result.warm,
+    unit: "ms",
+    detail: `first scrape ${result.cold.toFixed(0)} ms; starting the writers took ${seconds.toFixed(0)} s`,
+    target: { value: target, better: "lower" },
+  };
 }
 
 /**
@@ -261,60 +315,46 @@ async function directoryScrape(
  * process), against a directory holding the same live writers alone. The two directories
  * are scraped in turn, so that the JIT and the machine's load treat them alike.
  */
-async function churn(): Promise<Row[]> {
-  const LIVE = 100;
-  const GONE = 10_000;
-  const alone = tempDir();
-  const churned = tempDir();
-  try {
-    progress(`${GONE.toLocaleString("en")} writers coming and going beside ${LIVE} live ones`);
-    return await withWriters(["churn", alone, churned, String(LIVE), String(GONE)], ({ seconds, live }) => {
-      // The first scrape of each reads every file; the next ones warm the JIT up.
-      for (let i = 0; i < 20; i++) {
-        scrapeMs(alone);
-        scrapeMs(churned);
-      }
-      const times: [number[], number[]] = [[], []];
-      let last: Collected | undefined;
-      for (let i = 0; i < 31; i++) {
-        times[0].push(scrapeMs(alone).ms);
-        const scrape = scrapeMs(churned);
-        times[1].push(scrape.ms);
-        last = scrape.collected;
-      }
-      const [before, after] = times.map(median);
-      const { families, writers } = last!;
-      check(writers.live === LIVE, `${writers.live} live writers seen, ${LIVE} expected`);
-      check(
-        counterTotal(families, "http_requests") === serverTotal(LIVE + GONE),
-        "a gone writer's counts were lost or doubled",
-      );
-      const livePaths = new Set(live);
-      const others = readdirSync(churned).filter((name) => !livePaths.has(join(churned, name)));
-      return [
-        {
-          name: `scrape after ${GONE.toLocaleString("en")} writers exited / ${LIVE} live writers alone`,
-          value: after / before,
-          unit: "x",
-          detail: `${after.toFixed(1)} vs ${before.toFixed(1)} ms; starting and closing them took ${
-            seconds.toFixed(0)
-          } s`,
-          target: { value: 2, better: "lower" },
-        },
-        {
-          name: `files besides the live writers' after ${GONE.toLocaleString("en")} exited`,
-          value: others.length,
-          unit: "files",
-          detail: others.sort().map((n) => n.replace(/^(\w+)\.\d+\.\d+\.[0-9a-f]{16}\./, "$1.<pid>.0.<id>."))
-            .join(", "),
-          target: { value: 5, better: "lower" },
-        },
-      ];
-    });
-  } finally {
-    rmSync(alone, { recursive: true, force: true });
-    rmSync(churned, { recursive: true, force: true });
+function churn({ alone, churned, live, seconds }: ScrapeDirectories["churn"]): Row[] {
+  progress("scraping after the writers that came and went");
+  // The first scrape of each reads every file; the next ones warm the JIT up.
+  for (let i = 0; i < 20; i++) {
+    scrapeMs(alone);
+    scrapeMs(churned);
   }
+  const times: [number[], number[]] = [[], []];
+  let last: Collected | undefined;
+  for (let i = 0; i < 31; i++) {
+    times[0].push(scrapeMs(alone).ms);
+    const scrape = scrapeMs(churned);
+    times[1].push(scrape.ms);
+    last = scrape.collected;
+  }
+  const [before, after] = times.map(median);
+  const { families, writers } = last!;
+  check(writers.live === LIVE, `${writers.live} live writers seen, ${LIVE} expected`);
+  check(
+    counterTotal(families, "http_requests") === serverTotal(LIVE + GONE),
+    "a gone writer's counts were lost or doubled",
+  );
+  const livePaths = new Set(live);
+  const others = readdirSync(churned).filter((name) => !livePaths.has(join(churned, name)));
+  return [
+    {
+      name: `scrape after ${GONE.toLocaleString("en")} writers exited / ${LIVE} live writers alone`,
+      value: after / before,
+      unit: "x",
+      detail: `${after.toFixed(1)} vs ${before.toFixed(1)} ms; starting and closing them took ${seconds.toFixed(0)} s`,
+      target: { value: 2, better: "lower" },
+    },
+    {
+      name: `files besides the live writers' after ${GONE.toLocaleString("en")} exited`,
+      value: others.length,
+      unit: "files",
+      detail: others.sort().map((n) => n.replace(/^(\w+)\.\d+\.\d+\.[0-9a-f]{16}\./, "$1.<pid>.0.<id>.")).join(", "),
+      target: { value: 5, better: "lower" },
+    },
+  ];
 }
 
 /** Runs the hot-path benchmarks in a temporary directory, removed afterwards. */
@@ -328,15 +368,28 @@ export async function metricsBenchmarks(): Promise<Row[]> {
 }
 
 /**
- * Runs the directory benchmarks (scrapes, compaction) in temporary directories, removed
- * afterwards. The smallest first: a reader keeps what it read of each directory, and the
- * biggest would weigh on the garbage collection of the others.
+ * Runs the directory benchmarks (scrapes, compaction) on the directories named by
+ * `$MMSTRUCT_BENCH_WRITERS` (set by `npm run bench`), or on writers it starts itself. The
+ * smallest first: a reader keeps what it read of each directory, and the biggest would
+ * weigh on the garbage collection of the others.
  */
 export async function scrapeBenchmarks(): Promise<Row[]> {
-  const rows = await churn();
-  rows.unshift(
-    await directoryScrape("scrape 1,000 writers × (1 counter + 1 histogram) × 10 label sets", "server", 30),
-  );
-  rows.splice(1, 0, await directoryScrape("scrape 1,000 writers × 1,000 series", "wide", 150));
-  return rows;
+  const given = process.env.MMSTRUCT_BENCH_WRITERS;
+  const own = given === undefined ? await startScrapeWriters() : undefined;
+  try {
+    const dirs = own?.dirs ?? JSON.parse(given!) as ScrapeDirectories;
+    const rows = churn(dirs.churn);
+    rows.unshift(
+      directoryScrape(
+        "scrape 1,000 writers × (1 counter + 1 histogram) × 10 label sets",
+        "server",
+        dirs.server,
+        30,
+      ),
+      directoryScrape("scrape 1,000 writers × 1,000 series", "wide", dirs.wide, 150),
+    );
+    return rows;
+  } finally {
+    await own?.stop();
+  }
 }
