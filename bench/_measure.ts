@@ -55,11 +55,11 @@ export async function compare(
   };
 }
 
-/** One line of the results table: a ratio or a time, with its target. */
+/** One line of the results table: a ratio, a time or a count, with its target. */
 export interface Row {
   name: string;
   value: number;
-  unit: "x" | "ns";
+  unit: "x" | "ns" | "ms" | "files";
   detail: string;
   target?: { value: number; better: "lower" | "higher" };
 }

@@ -2,8 +2,12 @@
  * `npm run bench`: runs every benchmark on Deno, Node and Bun (and the seed's Python
  * ctypes recipe), then prints one table with the targets each line is held to.
  *
- *     node dist/bench/main.js            all runtimes, the table
- *     <runtime> bench/main.ts --json     this runtime only, JSON (used by the table)
+ *     node dist/bench/main.js [GROUP…]            all runtimes, the table
+ *     <runtime> bench/main.ts --json [GROUP…]     this runtime only, JSON (used by the table)
+ *
+ * GROUP is `layout`, `struct_file`, `metrics` (the writer's hot paths) or `scrape` (reading
+ * directories of many writers; the longest); all of them by default. For example
+ * `npm run bench -- metrics scrape`.
  *
  * @module
  */
@@ -15,12 +19,32 @@ import { fileURLToPath } from "node:url";
 import { detectRuntime, type Runtime } from "../ffi/runtime.ts";
 import { comparisonRow, type Row } from "./_measure.ts";
 import { incrementNs, layoutBenchmarks } from "./layout.ts";
+import { metricsBenchmarks, scrapeBenchmarks, type ScrapeDirectories, startScrapeWriters } from "./metrics.ts";
 import { structFileBenchmarks } from "./struct_file.ts";
 
 interface RuntimeResult {
   runtime: Runtime;
   rows: Row[];
-  incrementNs: number;
+  /** ns per `view.hits += 1`, for the Python ctypes line (with the layout group only). */
+  incrementNs?: number;
+}
+
+const GROUPS = {
+  layout: async () => (await layoutBenchmarks()).map(comparisonRow),
+  struct_file: structFileBenchmarks,
+  metrics: metricsBenchmarks,
+  scrape: scrapeBenchmarks,
+} as const;
+type Group = keyof typeof GROUPS;
+
+function groupsOf(args: readonly string[]): Group[] {
+  const named = args.filter((arg) => !arg.startsWith("--"));
+  for (const name of named) {
+    if (!(name in GROUPS)) {
+      throw new TypeError(`Unknown benchmark group "${name}": expected ${Object.keys(GROUPS).join(", ")}`);
+    }
+  }
+  return named.length === 0 ? Object.keys(GROUPS) as Group[] : named as Group[];
 }
 
 const PYTHON_CTYPES = `
@@ -38,20 +62,22 @@ os.close(fd)
 os.unlink(path)
 `;
 
-async function runHere(): Promise<RuntimeResult> {
-  const rows = (await layoutBenchmarks()).map(comparisonRow);
-  rows.push(...await structFileBenchmarks());
-  return { runtime: detectRuntime(), rows, incrementNs: await incrementNs() };
+async function runHere(groups: readonly Group[]): Promise<RuntimeResult> {
+  const rows: Row[] = [];
+  for (const group of groups) rows.push(...await GROUPS[group]());
+  const increment = groups.includes("layout") ? await incrementNs() : undefined;
+  return { runtime: detectRuntime(), rows, incrementNs: increment };
 }
 
-function runOn(runtime: Runtime, root: string): RuntimeResult {
+function runOn(runtime: Runtime, root: string, groups: readonly Group[], dirs?: ScrapeDirectories): RuntimeResult {
   const bin = (name: string) => join(root, "node_modules", ".bin", name);
   const [file, args] = runtime === "deno"
-    ? [bin("deno"), ["run", "--allow-all", join(root, "bench", "main.ts"), "--json"]]
+    ? [bin("deno"), ["run", "--allow-all", join(root, "bench", "main.ts"), "--json", ...groups]]
     : runtime === "bun"
-    ? [bin("bun"), [join(root, "bench", "main.ts"), "--json"]]
-    : [process.execPath, [join(root, "dist", "bench", "main.js"), "--json"]];
-  const child = spawnSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    ? [bin("bun"), [join(root, "bench", "main.ts"), "--json", ...groups]]
+    : [process.execPath, [join(root, "dist", "bench", "main.js"), "--json", ...groups]];
+  const env = dirs === undefined ? process.env : { ...process.env, MMSTRUCT_BENCH_WRITERS: JSON.stringify(dirs) };
+  const child = spawnSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env });
   if (child.status !== 0) throw new Error(`The ${runtime} benchmark failed with status ${child.status}`);
   return JSON.parse(child.stdout) as RuntimeResult;
 }
@@ -61,8 +87,21 @@ function pythonNs(): number | undefined {
   return child.status === 0 ? Number(child.stdout.trim()) : undefined;
 }
 
+function formatValue(unit: Row["unit"], value: number): string {
+  switch (unit) {
+    case "x":
+      return `${value.toFixed(value >= 100 ? 0 : 2)}x`;
+    case "ns":
+      return formatNs(value);
+    case "ms":
+      return `${value.toFixed(value < 10 ? 2 : 1)} ms`;
+    case "files":
+      return `${value} ${value === 1 ? "file" : "files"}`;
+  }
+}
+
 function format(row: Row): string {
-  const value = row.unit === "x" ? `${row.value.toFixed(2)}x` : formatNs(row.value);
+  const value = formatValue(row.unit, row.value);
   return row.detail === "" ? value : `${value} (${row.detail})`;
 }
 
@@ -79,13 +118,13 @@ function verdict(row: Row): string {
 function targetText(row: Row): string {
   if (row.target === undefined) return "";
   const sign = row.target.better === "lower" ? "≤" : "≥";
-  return row.unit === "x" ? `${sign} ${row.target.value}x` : `${sign} ${formatNs(row.target.value)}`;
+  return `${sign} ${row.unit === "x" ? `${row.target.value}x` : formatValue(row.unit, row.target.value)}`;
 }
 
 function table(results: RuntimeResult[], python: number | undefined): string {
   const perRuntime = results.map((r) => {
     const rows = [...r.rows];
-    if (python !== undefined) {
+    if (python !== undefined && r.incrementNs !== undefined) {
       rows.push({
         name: "increment: Python ctypes i.value += 1 / view.hits += 1 (times faster)",
         value: python / r.incrementNs,
@@ -104,20 +143,35 @@ function table(results: RuntimeResult[], python: number | undefined): string {
       ...perRuntime.flatMap((rows) => [format(rows[index]), verdict(rows[index])]),
     ]);
   }
-  if (python === undefined) lines.push(["increment vs Python ctypes", "≥ 50x", "python3 not found"]);
+  if (python === undefined && results[0].incrementNs !== undefined) {
+    lines.push(["increment vs Python ctypes", "≥ 50x", "python3 not found"]);
+  }
   const widths = lines[0].map((_, c) => Math.max(...lines.map((line) => (line[c] ?? "").length)));
   return lines.map((line) => line.map((cell, c) => (cell ?? "").padEnd(widths[c])).join("  ").trimEnd()).join("\n");
 }
 
+const groups = groupsOf(process.argv.slice(2));
 if (process.argv.includes("--json")) {
-  console.log(JSON.stringify(await runHere()));
+  console.log(JSON.stringify(await runHere(groups)));
 } else {
   const here = dirname(fileURLToPath(import.meta.url));
   const root = import.meta.url.endsWith(".js") ? resolve(here, "..", "..") : resolve(here, "..");
-  const results = (["deno", "node", "bun"] as const).map((runtime) => {
-    console.error(`benchmarking on ${runtime}…`);
-    return runOn(runtime, root);
-  });
-  console.error("benchmarking Python ctypes…");
-  console.log(table(results, pythonNs()));
+  // The scrape benchmarks' writers are started once, for the three runtimes' readers.
+  if (groups.includes("scrape")) console.error("starting the writers of the scrape benchmarks…");
+  const writers = groups.includes("scrape") ? await startScrapeWriters() : undefined;
+  let results: RuntimeResult[];
+  try {
+    results = (["deno", "node", "bun"] as const).map((runtime) => {
+      console.error(`benchmarking on ${runtime}…`);
+      return runOn(runtime, root, groups, writers?.dirs);
+    });
+  } finally {
+    await writers?.stop();
+  }
+  let python: number | undefined;
+  if (groups.includes("layout")) {
+    console.error("benchmarking Python ctypes…");
+    python = pythonNs();
+  }
+  console.log(table(results, python));
 }

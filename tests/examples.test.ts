@@ -48,3 +48,18 @@ test("examples/struct_writer and examples/struct_reader: the reader sees the wri
   assert.equal(reader.code, 0, reader.stderr);
   assert.match(reader.stdout, /^requests=20 errors=2 load=0\.20 latency=\d+\.\dms last=\/$/m);
 });
+
+test("examples/demo: the merged metrics count every answered request once, a SIGKILLed worker's too", {
+  timeout: 180_000,
+}, async () => {
+  const demo = await finish(start(runtime, "../examples/demo", ["--only", "metrics"]));
+  assert.equal(demo.code, 0, demo.stdout + demo.stderr);
+  assert.match(demo.stdout, /killed worker \d+ with SIGKILL after \d+ answers/);
+  const totals =
+    /answered (\d+) of (\d+) requests \(\d+ retries\); merged metrics: (\d+) requests counted, (\d+) latencies observed: (\w+)/
+      .exec(demo.stdout);
+  assert.ok(totals !== null, demo.stdout);
+  const [, answered, sent, counted, observed, verdict] = totals;
+  assert.ok(Number(sent) > 0);
+  assert.deepEqual([answered, counted, observed, verdict], [sent, sent, sent, "exact"]);
+});
