@@ -37,6 +37,7 @@ MAX_NODES = 100000  # types
 MAX_JSON_DEPTH = 128  # of JSON arrays and objects, the top level being 1
 MAX_VALUES = 1 << 24
 MAX_BYTES = 1 << 30
+MAX_SNAPSHOT_BYTES = 1 << 30
 MAX_SAFE_INTEGER = (1 << 53) - 1
 MAX_ALIGN = 4096
 
@@ -214,6 +215,10 @@ def build(schema):
     if copied > MAX_BYTES:
         raise schema_error("", "the layout has %d bytes of strings and byte arrays, more than the %d a reader accepts"
                            % (copied, MAX_BYTES))
+    estimate = snapshot_bytes(root)
+    if estimate > MAX_SNAPSHOT_BYTES:
+        raise schema_error("", "a snapshot of the layout would take about %d MiB, more than the %d MiB a reader accepts"
+                           % (-(-estimate // 2 ** 20), MAX_SNAPSHOT_BYTES // 2 ** 20))
     return root
 
 
@@ -226,6 +231,22 @@ def copy_cost(layout):
         costs = [copy_cost(t) for _, _, t in layout.fields]
         return sum(c[0] for c in costs), sum(c[1] for c in costs)
     return 1, layout.size if isinstance(layout, (Text, Raw)) else 0
+
+
+def snapshot_bytes(layout):
+    """The memory a copy is estimated to take, by the rule of docs/FORMAT.md (the library's snapshotBytes)."""
+    if isinstance(layout, Scalar):
+        return 40 if layout.name in ("i64", "u64") else 8 if layout.size <= 2 else 24
+    if isinstance(layout, Text):
+        return 32 + layout.size
+    if isinstance(layout, Raw):
+        return 256 + layout.size
+    if isinstance(layout, Array):
+        element = layout.element
+        if isinstance(element, Scalar) and element.name != "bool" and element.order == "native":
+            return 256 + layout.size
+        return 32 + layout.length * snapshot_bytes(element)
+    return 32 + sum(snapshot_bytes(t) for _, _, t in layout.fields)
 
 
 def decode(layout, data, offset):

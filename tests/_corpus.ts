@@ -436,6 +436,15 @@ function handMade(): CorpusFile[] {
       s.size = 2 ** 30 + 1;
     }, 1),
   );
+  add(
+    // 2^23 values and 2^23 bytes are within the caps, but a copy would take about 2.3 GiB of objects and buffers.
+    "snapshot-estimate-over-1-gib",
+    "schema",
+    edited(struct({ a: array(struct({ b: bytes(1) }), 1) }), (s) => {
+      s.fields[0].type.length = 2 ** 23;
+      s.size = 2 ** 23;
+    }, 1),
+  );
   add("data-length-not-the-layout-size", "layout", assemble({ schema: pairSchema, data: 12 }));
 
   // The header.
