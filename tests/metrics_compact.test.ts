@@ -207,8 +207,13 @@ test("collect() during a storm of writers that start, compact and exit never cou
   assert.deepEqual(after.errors, []);
   assert.equal(jobs(tmp.dir), total);
   assert.deepEqual(counterValues(after, "churn"), new Map([["", 2 * 40]]));
-  // Every writer but the last compacted those before it: the directory stays small.
-  assert.ok(metricsFiles(tmp.dir).length <= 3, metricsFiles(tmp.dir).join());
+  // Each start compacted what it could, but a start whose compaction met the other child's
+  // is skipped, and how often that happens is the scheduler's business. What must hold: once
+  // no writer is left, one compaction folds every file into the archive, and nothing changes.
+  assert.deepEqual(compact(tmp.dir).skipped, false);
+  assert.deepEqual(metricsFiles(tmp.dir), [metricsFiles(tmp.dir).find((name) => name.startsWith("archive."))]);
+  assert.equal(jobs(tmp.dir), total);
+  assert.deepEqual(counterValues(collect(tmp.dir), "churn"), new Map([["", 2 * 40]]));
 });
 
 test("collect() never reports a fractional counter or histogram sum going back across compaction", () => {
