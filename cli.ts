@@ -5,7 +5,7 @@
  *
  *     mmstruct show FILE [--json] [--all]
  *     mmstruct watch FILE [--json] [--all] [--interval MS] [--count N]
- *     mmstruct metrics [DIR] [--format table|json]
+ *     mmstruct metrics [DIR] [--format table|prometheus|openmetrics|json]
  *     mmstruct compact [DIR]
  *     mmstruct serve [DIR] [--listen HOST:PORT] [--compact-interval S] [--no-openmetrics]
  *     mmstruct munin [DIR] [config|autoconf] [--plugin NAME]
@@ -55,6 +55,8 @@ import { toMetricsJson } from "./exporters/metrics_json.ts";
 import { collect, type Collected } from "./metrics/collect.ts";
 import { compact } from "./metrics/compact.ts";
 import type { Labels } from "./metrics/families.ts";
+import { toOpenMetrics } from "./metrics/openmetrics_text.ts";
+import { toPrometheus } from "./metrics/prometheus_text.ts";
 import { MmapError } from "./mmap_error.ts";
 import { FormatError } from "./struct_file/format_error.ts";
 import { StaleWriterError } from "./struct_file/stale_writer_error.ts";
@@ -106,6 +108,8 @@ function metricsTable({ families }: Collected): string {
 /** The output formats of `mmstruct metrics`: adding one is one line here. */
 const METRICS_FORMATS: Readonly<Record<string, (collected: Collected) => string>> = {
   table: metricsTable,
+  prometheus: ({ families }) => toPrometheus(families),
+  openmetrics: ({ families }) => toOpenMetrics(families),
   json: toMetricsJson, // the same JSON as `mmstruct serve`'s /metrics.json
 };
 
@@ -356,7 +360,9 @@ async function main(argv: string[]): Promise<number> {
     }
     const collected = collect(path);
     for (const error of collected.errors) console.error(`mmstruct: skipped: ${error.message}`);
-    console.log(formatter(collected));
+    const text = formatter(collected);
+    // The text formats end with a newline of their own (OpenMetrics must end with "# EOF\n").
+    process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
     return EXIT.ok;
   }
   if (path === undefined) throw new UsageError(`${command} needs a FILE`);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { test } from "node:test";
-import { collect, Metrics } from "../mod.ts";
+import { collect, Metrics, toOpenMetrics, toPrometheus } from "../mod.ts";
 import { run, runtime, tempDir } from "./_helpers.ts";
 
 /** A directory with a gone writer (compacted away by the live one's start), a live one and a foreign file. */
@@ -51,6 +51,18 @@ test("mmstruct metrics --format json prints what collect() returns, infinities a
   );
 });
 
+test("mmstruct metrics --format prometheus and openmetrics print toPrometheus() and toOpenMetrics() of collect()", () => {
+  using tmp = tempDir();
+  using _live = directory(tmp.dir);
+  const families = collect(tmp.dir).families;
+  for (const [format, expected] of [["prometheus", toPrometheus(families)], ["openmetrics", toOpenMetrics(families)]]) {
+    const result = run(runtime, "../cli", ["metrics", tmp.dir, "--format", format]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, expected, format);
+  }
+  assert.match(toOpenMetrics(families), /req_total\{code="a \\"quoted\\" one"\} 1\n[^]*# EOF\n$/);
+});
+
 test("mmstruct compact folds gone writers and says what it did", () => {
   using tmp = tempDir();
   // Both open before either closes: a start compacts the writers gone before it.
@@ -75,9 +87,12 @@ test("mmstruct metrics and compact exit with show's statuses on errors", () => {
   assert.equal(run(runtime, "../cli", ["compact", tmp.path("missing")]).status, 3);
   const format = run(runtime, "../cli", ["metrics", tmp.dir, "--format", "xml"]);
   assert.equal(format.status, 2);
-  assert.match(format.stderr, /^mmstruct: --format must be one of table, json.*, got "xml"/);
+  assert.match(format.stderr, /^mmstruct: --format must be one of table, prometheus, openmetrics, json, got "xml"/);
   assert.equal(run(runtime, "../cli", ["metrics", tmp.dir, "--json"]).status, 2);
   assert.equal(run(runtime, "../cli", ["compact", tmp.dir, "--format", "json"]).status, 2);
   assert.equal(run(runtime, "../cli", ["show", tmp.dir, "--format", "json"]).status, 2);
-  assert.match(run(runtime, "../cli", ["--help"]).stdout, /mmstruct metrics \[DIR\] \[--format table\|json/);
+  assert.match(
+    run(runtime, "../cli", ["--help"]).stdout,
+    /mmstruct metrics \[DIR\] \[--format table\|prometheus\|openmetrics\|json\]/,
+  );
 });
