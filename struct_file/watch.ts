@@ -154,6 +154,9 @@ export async function* follow<F extends Fields, T>(
       }
       if (file.version !== last) {
         const [value, version] = read(file);
+        // Replaced or cut short while it was read: the copy may be the old file's, or zeros.
+        // Look again (check() throws for a truncated file) before reporting it.
+        if (file.check() !== "current") continue;
         last = version;
         yield { value, version, type: file.type, reopened, file };
         reopened = false;
