@@ -23,7 +23,8 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { do_not_optimize } from "mitata";
 import * as prom from "prom-client";
-import { collect, MappedFile, Metrics, toPrometheus } from "../mod.ts";
+import { listen } from "../exporters/_http_server.ts";
+import { collect, MappedFile, Metrics, metricsHandler, toPrometheus } from "../mod.ts";
 import type { Collected, MetricFamily } from "../mod.ts";
 import { compare, type Comparison, OPS, type Row } from "./_measure.ts";
 import { serverTotal, wideTotal } from "./_writers.ts";
@@ -316,6 +317,56 @@ function directoryScrape(
 }
 
 /**
+ * What a Prometheus server waits for: `GET /metrics` of `metricsHandler(dir)` served by this
+ * runtime's HTTP server on loopback (the server `mmstruct serve` runs), wall time from the
+ * request to the last byte of the body, the median of 15 after 5 to warm up.
+ */
+async function httpScrape(
+  name: string,
+  { dir, seconds }: { dir: string; seconds: number },
+  target: number,
+): Promise<Row> {
+  progress(`${name}: scraping over HTTP`);
+  const server = await listen(metricsHandler(dir), {
+    hostname: "127.0.0.1",
+    port: 0,
+    onError: (error) => console.error(error),
+  });
+  try {
+    const url = `http://127.0.0.1:${server.port}/metrics`;
+    const scrape = async () => {
+      const started = performance.now();
+      const response = await fetch(url, { headers: { "accept-encoding": "gzip" } });
+      const text = await response.text();
+      const ms = performance.now() - started;
+      check(response.status === 200, `GET /metrics answered ${response.status}`);
+      return { ms, text };
+    };
+    const cold = await scrape();
+    for (let i = 0; i < 5; i++) await scrape();
+    const times: number[] = [];
+    let last = cold.text;
+    for (let i = 0; i < 15; i++) {
+      const { ms, text } = await scrape();
+      times.push(ms);
+      last = text;
+    }
+    check(last.includes("http_requests_total"), "the scrape does not hold the writers' counter");
+    return {
+      name,
+      value: median(times),
+      unit: "ms",
+      detail: `wall time, gzip as Prometheus asks; first scrape ${cold.ms.toFixed(0)} ms; starting the writers took ${
+        seconds.toFixed(0)
+      } s`,
+      target: { value: target, better: "lower" },
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+/**
  * Scrapes after 10,000 writers have started and exited (each start compacts, as in a real
  * process), against a directory holding the same live writers alone. The two directories
  * are scraped in turn, so that the JIT and the machine's load treat them alike.
@@ -393,6 +444,7 @@ export async function scrapeBenchmarks(): Promise<Row[]> {
         dirs.server,
         30,
       ),
+      await httpScrape("GET /metrics of the same 1,000 writers, over HTTP", dirs.server, 50),
       directoryScrape("scrape 1,000 writers × 1,000 series", "wide", dirs.wide, 150),
     );
     return rows;
