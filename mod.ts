@@ -60,7 +60,7 @@ export {
   type OpenOptions,
   type SyncOptions,
 } from "./mapped_file.ts";
-export { MmapError, type MmapErrorOptions } from "./mmap_error.ts";
+export { MmapError, type MmapErrorOptions } from "./ffi/mmap_error.ts";
 export {
   array,
   type ArrayType,

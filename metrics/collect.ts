@@ -6,7 +6,7 @@
 
 import { lstatSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { MmapError } from "../mmap_error.ts";
+import { MmapError } from "../ffi/mmap_error.ts";
 import { FormatError } from "../struct_file/format_error.ts";
 import { compactionMark, defaultDirectory, listDirectory } from "./_directory.ts";
 import { closeProbe, openProbe, probe, probeDescriptor } from "./_lock.ts";

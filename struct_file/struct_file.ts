@@ -10,7 +10,7 @@ import { type Arrays, arraysFor, cachedReaderFor, readerFor, readInterpreted, ty
 import type { Fields, StructInput, StructType, StructValue, StructView } from "../layout/struct.ts";
 import { libc } from "../ffi/libc.ts";
 import { createMappedFile, type LockMode, type MappedFile, openMappedFile, type SyncOptions } from "../mapped_file.ts";
-import { MmapError } from "../mmap_error.ts";
+import { MmapError } from "../ffi/mmap_error.ts";
 import { DATA_ALIGN, fnv1a64, HEADER_LENGTH, MAX_SCHEMA_LENGTH, OFFSET, readHeader, writeHeader } from "./_format.ts";
 import { type FileIdentity, identityOf, sameFile } from "./_identity.ts";
 import { isAlive, ownStartTime, PID } from "./_process.ts";
