@@ -257,7 +257,11 @@ function randomSuffix(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** The private constructor, for {@linkcode createMappedFile}. */
+/**
+ * The private constructor, for {@linkcode createMappedFile} and {@linkcode openMappedFile}.
+ * It takes over `region`: should making the handle throw, the mapping is unmapped before
+ * the error goes on, since no handle exists to close it.
+ */
 let construct: (path: string, region: Region, byteOffset: number, byteLength: number, writable: boolean) => MappedFile;
 
 /**
@@ -302,7 +306,15 @@ export class MappedFile {
   #closed = false;
 
   static {
-    construct = (...args) => new MappedFile(...args);
+    construct = (path, region, byteOffset, byteLength, writable) => {
+      try {
+        return new MappedFile(path, region, byteOffset, byteLength, writable);
+      } catch (error) {
+        // A failed munmap here has nothing to add to the error that is on its way.
+        libc().munmap(region.address, region.length);
+        throw error;
+      }
+    };
   }
 
   private constructor(path: string, region: Region, byteOffset: number, byteLength: number, writable: boolean) {
