@@ -21,6 +21,7 @@ import {
 } from "./ffi/files.ts";
 import { type Libc, libc } from "./ffi/libc.ts";
 import { detachBuffer } from "./ffi/runtime.ts";
+import { describeValue } from "./ffi/describe_value.ts";
 
 export type { LockMode };
 
@@ -492,7 +493,9 @@ export class MappedFile {
     const what = `Cannot sync ${describe(this.#path)}`;
     this.#assertOpen(what);
     const async = options.async ?? false;
-    if (typeof async !== "boolean") throw new TypeError(`${what}: async must be a boolean`);
+    if (typeof async !== "boolean") {
+      throw new TypeError(`${what}: async must be a boolean, got ${describeValue(async)}`);
+    }
     const byteLength = this.#buffer.byteLength;
     const offset = validateInteger(options.offset ?? 0, "offset", what, 0);
     const length = validateInteger(options.length ?? byteLength - offset, "length", what, 0);
@@ -646,7 +649,9 @@ export function createMappedFile(
 ): MappedFile {
   validatePath(path, "create");
   if (typeof options !== "object" || options === null) {
-    throw new TypeError(`Cannot create ${describe(path)}: options must be an object with a size`);
+    throw new TypeError(
+      `Cannot create ${describe(path)}: options must be an object with a size, got ${describeValue(options)}`,
+    );
   }
   const what = `Cannot create ${describe(path)}`;
   const size = validateInteger(options.size, "size", what, 1);
@@ -739,7 +744,7 @@ function createIn(
 export function openMappedFile(path: string, options: OpenOptions, limit: number = Infinity): MappedFile {
   validatePath(path, "open");
   if (typeof options !== "object" || options === null) {
-    throw new TypeError(`Cannot open ${describe(path)}: options must be an object`);
+    throw new TypeError(`Cannot open ${describe(path)}: options must be an object, got ${describeValue(options)}`);
   }
   const what = `Cannot map ${describe(path)}`;
   const write = validateBoolean(options.write ?? false, "write", what);
