@@ -78,7 +78,7 @@ function refusesWith(fn: () => unknown, shown: string): void {
   });
 }
 
-test("argument checks quote the value they refuse", async () => {
+test("MappedFile.create(), StructFile.open(), collect(), the exporters and watch() end a refusal with the refused value", async () => {
   using dir = tempDir();
   const path = dir.path("a.mms");
   refusesWith(() => MappedFile.create(path, 5 as never), "5");
