@@ -46,6 +46,8 @@ export class Seqlock {
   /**
    * @param buffer The mapped file, from its first byte (the header).
    * @param writable Whether this process may update it.
+   * @param path The file, for the errors' messages.
+   * @param timeout How long to wait for a live writer, in milliseconds, before giving up.
    */
   constructor(buffer: ArrayBuffer, writable: boolean, path: string, timeout: number) {
     this.#path = path;
