@@ -57,7 +57,7 @@ import { compact } from "./metrics/compact.ts";
 import type { Labels } from "./metrics/families.ts";
 import { toOpenMetrics } from "./metrics/openmetrics_text.ts";
 import { toPrometheus } from "./metrics/prometheus_text.ts";
-import { MmapError } from "./mmap_error.ts";
+import { MmapError } from "./ffi/mmap_error.ts";
 import { FormatError } from "./struct_file/format_error.ts";
 import { StaleWriterError } from "./struct_file/stale_writer_error.ts";
 import { StructFile } from "./struct_file/struct_file.ts";

@@ -6,6 +6,7 @@
 
 import process from "node:process";
 import { check, checkMap, errnoError } from "./ffi/check.ts";
+import { errnoName } from "./ffi/errno.ts";
 import {
   checkDirectory,
   checkFileOwner,
@@ -19,6 +20,8 @@ import {
   splitPath,
 } from "./ffi/files.ts";
 import { type Libc, libc } from "./ffi/libc.ts";
+import { detachBuffer } from "./ffi/runtime.ts";
+import { describeValue } from "./ffi/describe_value.ts";
 
 export type { LockMode };
 
@@ -255,7 +258,11 @@ function randomSuffix(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** The private constructor, for {@linkcode createMappedFile}. */
+/**
+ * The private constructor, for {@linkcode createMappedFile} and {@linkcode openMappedFile}.
+ * It takes over `region`: should making the handle throw, the mapping is unmapped before
+ * the error goes on, since no handle exists to close it.
+ */
 let construct: (path: string, region: Region, byteOffset: number, byteLength: number, writable: boolean) => MappedFile;
 
 /**
@@ -300,7 +307,15 @@ export class MappedFile {
   #closed = false;
 
   static {
-    construct = (...args) => new MappedFile(...args);
+    construct = (path, region, byteOffset, byteLength, writable) => {
+      try {
+        return new MappedFile(path, region, byteOffset, byteLength, writable);
+      } catch (error) {
+        // A failed munmap here has nothing to add to the error that is on its way.
+        libc().munmap(region.address, region.length);
+        throw error;
+      }
+    };
   }
 
   private constructor(path: string, region: Region, byteOffset: number, byteLength: number, writable: boolean) {
@@ -478,7 +493,9 @@ export class MappedFile {
     const what = `Cannot sync ${describe(this.#path)}`;
     this.#assertOpen(what);
     const async = options.async ?? false;
-    if (typeof async !== "boolean") throw new TypeError(`${what}: async must be a boolean`);
+    if (typeof async !== "boolean") {
+      throw new TypeError(`${what}: async must be a boolean, got ${describeValue(async)}`);
+    }
     const byteLength = this.#buffer.byteLength;
     const offset = validateInteger(options.offset ?? 0, "offset", what, 0);
     const length = validateInteger(options.length ?? byteLength - offset, "length", what, 0);
@@ -585,7 +602,7 @@ export class MappedFile {
   #unmap(c: Libc): void {
     const what = `Cannot unmap ${describe(this.#path)}`;
     const old = this.#buffer;
-    if (detach(old)) {
+    if (detachBuffer(old)) {
       unmapOnCollect.unregister(this);
       check(c, c.munmap(this.#region.address, this.#region.length), "munmap", what, this.#path);
       return;
@@ -620,19 +637,6 @@ export class MappedFile {
   }
 }
 
-/** Detaches `buffer` if this runtime can, so that no view over it reaches the memory again. */
-function detach(buffer: ArrayBuffer): boolean {
-  const transfer = (buffer as { transfer?: (length: number) => ArrayBuffer }).transfer;
-  if (typeof transfer !== "function") return false;
-  try {
-    transfer.call(buffer, 0);
-  } catch {
-    // Some external buffers are not detachable; the caller falls back to replacing pages.
-    return false;
-  }
-  return (buffer as { detached?: boolean }).detached === true || buffer.byteLength === 0;
-}
-
 /**
  * {@linkcode MappedFile.create} that runs `initialize` on the new mapping before the file
  * appears at `path`, so that no reader ever sees it uninitialized. Not part of the public
@@ -645,7 +649,9 @@ export function createMappedFile(
 ): MappedFile {
   validatePath(path, "create");
   if (typeof options !== "object" || options === null) {
-    throw new TypeError(`Cannot create ${describe(path)}: options must be an object with a size`);
+    throw new TypeError(
+      `Cannot create ${describe(path)}: options must be an object with a size, got ${describeValue(options)}`,
+    );
   }
   const what = `Cannot create ${describe(path)}`;
   const size = validateInteger(options.size, "size", what, 1);
@@ -658,7 +664,7 @@ export function createMappedFile(
   validateBufferLength(c, size, what);
 
   const { directory, name } = splitPath(path);
-  if (namesDirectory(name)) throw refusal(c, `${what}: the path names a directory`, "EISDIR", "openat", path);
+  if (namesDirectory(name)) throw refusal(`${what}: the path names a directory`, "EISDIR", "openat", path);
   // Before anything exists: past the limit the kernel would also raise SIGXFSZ.
   checkFileSizeLimit(c, size, c.posix_fallocate === undefined ? "ftruncate" : "posix_fallocate", what, path);
   const dirfd = openDirectory(c, directory, !anyDirectory, what, path);
@@ -738,7 +744,7 @@ function createIn(
 export function openMappedFile(path: string, options: OpenOptions, limit: number = Infinity): MappedFile {
   validatePath(path, "open");
   if (typeof options !== "object" || options === null) {
-    throw new TypeError(`Cannot open ${describe(path)}: options must be an object`);
+    throw new TypeError(`Cannot open ${describe(path)}: options must be an object, got ${describeValue(options)}`);
   }
   const what = `Cannot map ${describe(path)}`;
   const write = validateBoolean(options.write ?? false, "write", what);
@@ -770,7 +776,6 @@ export function openMappedFile(path: string, options: OpenOptions, limit: number
     const type = fileType(mode, c);
     if (type !== undefined) {
       throw refusal(
-        c,
         `${what}: it is ${type}, not a regular file`,
         type === "a directory" ? "EISDIR" : "ENODEV",
         "mmap",
@@ -778,7 +783,7 @@ export function openMappedFile(path: string, options: OpenOptions, limit: number
       );
     }
     if (writesFile && !anyDirectory) checkFileOwner(c, uid, what, path);
-    if (size === 0) throw refusal(c, `${what}: the file is empty`, "EINVAL", "mmap", path);
+    if (size === 0) throw refusal(`${what}: the file is empty`, "EINVAL", "mmap", path);
     if (offset >= size) {
       throw new RangeError(`${what}: offset ${offset} is not before the end of the file (${size} bytes)`);
     }
@@ -815,7 +820,7 @@ function openForWriting(c: Libc, path: string, anyDirectory: boolean): number {
   const what = `Cannot open ${describe(path)}`;
   const { directory, name } = splitPath(path);
   if (namesDirectory(name)) {
-    throw refusal(c, `${what}: it is a directory, not a regular file`, "EISDIR", "openat", path);
+    throw refusal(`${what}: it is a directory, not a regular file`, "EISDIR", "openat", path);
   }
   const dirfd = openDirectory(c, directory, !anyDirectory, what, path);
   try {
@@ -824,9 +829,8 @@ function openForWriting(c: Libc, path: string, anyDirectory: boolean): number {
     if (fd !== -1) return fd;
     const errno = c.errno();
     // One component, relative to `dirfd`: ELOOP can only mean that `name` is a symlink.
-    if (k.ERRNO_NAMES[errno] === "ELOOP") {
+    if (errnoName(errno) === "ELOOP") {
       throw refusal(
-        c,
         `${what}: it is a symbolic link, which is not followed when opening for writing`,
         "ELOOP",
         "openat",
@@ -919,23 +923,23 @@ function enterDirectory(c: Libc, dirfd: number, name: string, last: boolean, wha
   let fd = c.openat(dirfd, name, existing, 0);
   if (fd !== -1) return fd;
   let errno = c.errno();
-  if (k.ERRNO_NAMES[errno] === "ENOENT") {
+  if (errnoName(errno) === "ENOENT") {
     if (c.mkdirat(dirfd, name, 0o700) === 0) return openCreated(c, dirfd, name, what, path);
     errno = c.errno();
-    if (k.ERRNO_NAMES[errno] !== "EEXIST") throw errnoError(c, errno, "mkdirat", what, path);
+    if (errnoName(errno) !== "EEXIST") throw errnoError(c, errno, "mkdirat", what, path);
     // Made by another process meanwhile: take it as if it had been there.
     fd = c.openat(dirfd, name, existing, 0);
     if (fd !== -1) return fd;
     errno = c.errno();
   }
-  const code = k.ERRNO_NAMES[errno];
+  const code = errnoName(errno);
   // Linux says ENOTDIR for a symlink opened with O_DIRECTORY | O_NOFOLLOW, macOS ELOOP.
   // The refusal is already decided; opening it again, followed, only names the reason.
   if (last && (code === "ENOTDIR" || code === "ELOOP")) {
     const followed = c.openat(dirfd, name, flags, 0);
     if (followed !== -1) {
       c.close(followed);
-      throw refusal(c, `${what}: it is a symbolic link`, "ELOOP", "openat", path);
+      throw refusal(`${what}: it is a symbolic link`, "ELOOP", "openat", path);
     }
   }
   throw errnoError(c, errno, "openat", what, path);

@@ -1,71 +1,9 @@
 /**
- * The error every failed system call in mmstruct throws.
+ * {@linkcode MmapError}, kept at this path for code that imported it from here: the class
+ * lives in `ffi/mmap_error.ts`, next to the system calls that throw it. Import it from
+ * `mod.ts` (`@mmstruct/mmstruct`).
  *
  * @module
  */
 
-/** What an {@linkcode MmapError} carries besides its message. */
-export interface MmapErrorOptions {
-  /** The libc function that failed (or whose result was refused), e.g. `"open"`. */
-  syscall: string;
-  /** The C `errno` value, or 0 when the failure has none (an unsupported OS). */
-  errno: number;
-  /** The symbolic errno name, e.g. `"ENOENT"`. */
-  code: string;
-  /** The file the call was about, when there is one. */
-  path?: string;
-  /** The error this one wraps, if any. */
-  cause?: unknown;
-}
-
-/**
- * A system call failed: the file could not be opened, sized, mapped, synced, renamed or
- * locked. Or mmstruct refused what a call returned, and `code` names the errno that
- * describes it: `"ELOOP"` for a symlink where none may be, `"EPERM"` for a directory or
- * file another user owns or may write to, `"EFBIG"` for a size past the file-size limit,
- * `"EAGAIN"` for a lock another open file holds; the message says which check refused.
- *
- * Read `code` to branch on the reason (`"ENOENT"`, `"EEXIST"`, `"ENOSPC"`, `"EACCES"`, …);
- * `syscall` names the libc function and `path` the file. Bad arguments are never an
- * `MmapError`: they throw `TypeError` or `RangeError` before any system call is made.
- *
- * @example Branch on the errno name
- * ```ts
- * import { MappedFile, MmapError } from "@mmstruct/mmstruct";
- * import assert from "node:assert/strict";
- *
- * try {
- *   MappedFile.open("/nonexistent/stats.mms");
- *   assert.fail("expected an MmapError");
- * } catch (error) {
- *   assert.ok(error instanceof MmapError);
- *   assert.equal(error.code, "ENOENT");
- *   assert.equal(error.syscall, "open");
- * }
- * ```
- */
-export class MmapError extends Error {
-  /** The libc function that failed (or whose result was refused), e.g. `"open"` or `"posix_fallocate"`. */
-  readonly syscall: string;
-  /** The C `errno` value (platform-specific number; prefer {@linkcode MmapError.code}). */
-  readonly errno: number;
-  /** The symbolic errno name, e.g. `"ENOENT"`; `"E<number>"` for one without a known name. */
-  readonly code: string;
-  /** The file the failed call was about, if any. */
-  readonly path: string | undefined;
-
-  /**
-   * Makes an error for a failed system call.
-   *
-   * @param message Human-readable text, e.g. `Cannot open "stats.mms": No such file or directory`.
-   * @param options The syscall, errno, code, path and cause.
-   */
-  constructor(message: string, options: MmapErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "MmapError";
-    this.syscall = options.syscall;
-    this.errno = options.errno;
-    this.code = options.code;
-    this.path = options.path;
-  }
-}
+export { MmapError, type MmapErrorOptions } from "./ffi/mmap_error.ts";

@@ -60,7 +60,7 @@ export {
   type OpenOptions,
   type SyncOptions,
 } from "./mapped_file.ts";
-export { MmapError, type MmapErrorOptions } from "./mmap_error.ts";
+export { MmapError, type MmapErrorOptions } from "./ffi/mmap_error.ts";
 export {
   array,
   type ArrayType,
@@ -133,8 +133,8 @@ export {
   type StructFileOpenOptions,
   type StructFileStatus,
 } from "./struct_file/struct_file.ts";
-export { FormatError, type FormatErrorReason } from "./struct_file/format_error.ts";
-export { StaleWriterError } from "./struct_file/stale_writer_error.ts";
+export { FormatError, type FormatErrorOptions, type FormatErrorReason } from "./struct_file/format_error.ts";
+export { StaleWriterError, type StaleWriterErrorOptions } from "./struct_file/stale_writer_error.ts";
 export { watch, type WatchEvent, type WatchOptions } from "./struct_file/watch.ts";
 export { Metrics, type MetricsOptions } from "./metrics/metrics.ts";
 export { Counter, CounterChild, type CounterConfig, type LabelValues } from "./metrics/counter.ts";

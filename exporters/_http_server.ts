@@ -10,10 +10,10 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { constants } from "node:os";
+import { errnoNumber } from "../ffi/errno.ts";
 import { libc } from "../ffi/libc.ts";
 import { detectRuntime } from "../ffi/runtime.ts";
-import { MmapError } from "../mmap_error.ts";
+import { MmapError } from "../ffi/mmap_error.ts";
 
 /** A fetch handler. */
 export type Handler = (request: Request) => Response | Promise<Response>;
@@ -197,12 +197,11 @@ const DENO_ERRORS: Readonly<Record<string, string>> = {
 function listenError(error: unknown, options: ListenOptions): MmapError {
   const e = error as { code?: unknown; name?: unknown; message?: unknown };
   const code = typeof e.code === "string" && /^E[A-Z]+$/.test(e.code) ? e.code : DENO_ERRORS[String(e.name)] ?? "EIO";
-  const errno = (constants.errno as Record<string, number>)[code] ?? 0;
+  const errno = errnoNumber(code);
   const host = options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname;
   const reason = errno === 0 ? String(e.message) : libc().strerror(errno);
   return new MmapError(`Cannot listen on ${host}:${options.port}: ${reason}`, {
     syscall: "bind",
-    errno,
     code,
     cause: error,
   });

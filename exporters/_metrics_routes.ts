@@ -8,7 +8,7 @@
 import { collect, type Collected } from "../metrics/collect.ts";
 import { OPENMETRICS_CONTENT_TYPE, toOpenMetrics } from "../metrics/openmetrics_text.ts";
 import { PROMETHEUS_CONTENT_TYPE, toPrometheus } from "../metrics/prometheus_text.ts";
-import { MmapError } from "../mmap_error.ts";
+import { MmapError } from "../ffi/mmap_error.ts";
 import { negotiate, type Offer } from "./_negotiate.ts";
 import { type Route, textResponse } from "./_routes.ts";
 import { toMetricsJson } from "./metrics_json.ts";

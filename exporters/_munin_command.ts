@@ -8,7 +8,7 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { collect } from "../metrics/collect.ts";
-import { MmapError } from "../mmap_error.ts";
+import { MmapError } from "../ffi/mmap_error.ts";
 import { toMunin } from "./munin.ts";
 
 /** Exit statuses, as the rest of `mmstruct`'s. */

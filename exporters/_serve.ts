@@ -10,7 +10,7 @@ import { resolve } from "node:path";
 import process from "node:process";
 import type { Collected } from "../metrics/collect.ts";
 import { compact } from "../metrics/compact.ts";
-import { MmapError } from "../mmap_error.ts";
+import { MmapError } from "../ffi/mmap_error.ts";
 import { listen } from "./_http_server.ts";
 import { metricsRoutes } from "./_metrics_routes.ts";
 import { router } from "./_routes.ts";

@@ -7,6 +7,7 @@
 
 import { metricsRoutes } from "./_metrics_routes.ts";
 import { router } from "./_routes.ts";
+import { describeValue } from "../ffi/describe_value.ts";
 
 /** Options for {@linkcode metricsHandler}. */
 export interface MetricsHandlerOptions {
@@ -139,7 +140,7 @@ export function metricsHandler(dir?: string, options: MetricsHandlerOptions = {}
     throw new TypeError(`Cannot make a metrics handler: dir must be a non-empty string, got ${JSON.stringify(dir)}`);
   }
   if (typeof options !== "object" || options === null) {
-    throw new TypeError("Cannot make a metrics handler: options must be an object");
+    throw new TypeError(`Cannot make a metrics handler: options must be an object, got ${describeValue(options)}`);
   }
   const path = options.path ?? "/metrics";
   if (typeof path !== "string" || !/^\/[^?#]*$/.test(path) || (path.length > 1 && path.endsWith("/"))) {
@@ -151,7 +152,7 @@ export function metricsHandler(dir?: string, options: MetricsHandlerOptions = {}
   }
   const onError = options.onError;
   if (onError !== undefined && typeof onError !== "function") {
-    throw new TypeError("Cannot make a metrics handler: onError must be a function");
+    throw new TypeError(`Cannot make a metrics handler: onError must be a function, got ${describeValue(onError)}`);
   }
   return router(metricsRoutes(dir, {
     path,

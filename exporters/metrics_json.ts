@@ -6,6 +6,7 @@
  */
 
 import type { Collected } from "../metrics/collect.ts";
+import { describeValue } from "../ffi/describe_value.ts";
 
 function nonFinite(_key: string, value: unknown): unknown {
   if (typeof value !== "number" || Number.isFinite(value)) return value;
@@ -62,7 +63,9 @@ function nonFinite(_key: string, value: unknown): unknown {
  */
 export function toMetricsJson(collected: Collected): string {
   if (typeof collected !== "object" || collected === null || !Array.isArray(collected.families)) {
-    throw new TypeError("Cannot print metrics as JSON: expected what collect() returns");
+    throw new TypeError(
+      `Cannot print metrics as JSON: expected what collect() returns, got ${describeValue(collected)}`,
+    );
   }
   return JSON.stringify(collected, nonFinite);
 }

@@ -6,6 +6,7 @@
 
 import type { Labels, MetricFamily } from "../metrics/families.ts";
 import { oneLine, plainNumber, selector, shortHash } from "./_format.ts";
+import { describeValue } from "../ffi/describe_value.ts";
 
 /** Options for {@linkcode toMunin}. */
 export interface MuninOptions {
@@ -291,9 +292,11 @@ function checkString(value: unknown, what: string): string | undefined {
  * ```
  */
 export function toMunin(families: readonly MetricFamily[], options: MuninOptions = {}): string {
-  if (!Array.isArray(families)) throw new TypeError("Cannot print munin output: families must be an array");
+  if (!Array.isArray(families)) {
+    throw new TypeError(`Cannot print munin output: families must be an array, got ${describeValue(families)}`);
+  }
   if (typeof options !== "object" || options === null) {
-    throw new TypeError("Cannot print munin output: options must be an object");
+    throw new TypeError(`Cannot print munin output: options must be an object, got ${describeValue(options)}`);
   }
   const command = options.command ?? "fetch";
   if (command !== "config" && command !== "fetch") {
@@ -303,7 +306,7 @@ export function toMunin(families: readonly MetricFamily[], options: MuninOptions
   }
   for (const name of ["multigraph", "dirtyConfig"] as const) {
     if (options[name] !== undefined && typeof options[name] !== "boolean") {
-      throw new TypeError(`Cannot print munin output: ${name} must be a boolean`);
+      throw new TypeError(`Cannot print munin output: ${name} must be a boolean, got ${describeValue(options[name])}`);
     }
   }
   const plugin = cleanName(checkString(options.plugin, "plugin") ?? "mmstruct");

@@ -8,6 +8,7 @@
 import type { HistogramFamily, Labels, MetricFamily } from "../metrics/families.ts";
 import { labelsKey, oneLine, plainNumber, selector, shortNumber } from "./_format.ts";
 import { NagiosRange } from "./nagios_range.ts";
+import { describeValue } from "../ffi/describe_value.ts";
 
 /** A plugin's exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. */
 export type NagiosStatus = 0 | 1 | 2 | 3;
@@ -237,25 +238,27 @@ function checkOptions(options: NagiosCheckOptions): {
   labels: Readonly<Record<string, string>>;
   now: number;
 } {
-  if (typeof options !== "object" || options === null) throw new TypeError("Cannot check: options must be an object");
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Cannot check: options must be an object, got ${describeValue(options)}`);
+  }
   const { metric, quantile, now = Date.now() } = options;
   if (typeof metric !== "string" || metric === "") {
     throw new TypeError(`Cannot check: metric must be a non-empty string, got ${JSON.stringify(metric)}`);
   }
   const labels = options.labels ?? {};
   if (typeof labels !== "object" || labels === null || Object.values(labels).some((v) => typeof v !== "string")) {
-    throw new TypeError("Cannot check: labels must be an object of strings");
+    throw new TypeError(`Cannot check: labels must be an object of strings, got ${describeValue(labels)}`);
   }
   if (quantile !== undefined && (typeof quantile !== "number" || !(quantile >= 0 && quantile <= 1))) {
     throw new RangeError(`Cannot check: quantile must be a number from 0 to 1, got ${JSON.stringify(quantile)}`);
   }
   for (const name of ["sum", "rate"] as const) {
     if (options[name] !== undefined && typeof options[name] !== "boolean") {
-      throw new TypeError(`Cannot check: ${name} must be a boolean`);
+      throw new TypeError(`Cannot check: ${name} must be a boolean, got ${describeValue(options[name])}`);
     }
   }
   if (typeof now !== "number" || !Number.isFinite(now)) {
-    throw new TypeError("Cannot check: now must be a finite number");
+    throw new TypeError(`Cannot check: now must be a finite number, got ${describeValue(now)}`);
   }
   const range = (value: NagiosRange | string | undefined) =>
     value === undefined || value instanceof NagiosRange ? value : NagiosRange.parse(value);
@@ -323,7 +326,9 @@ function checkOptions(options: NagiosCheckOptions): {
  * ```
  */
 export function nagiosCheck(families: readonly MetricFamily[], options: NagiosCheckOptions): NagiosCheckResult {
-  if (!Array.isArray(families)) throw new TypeError("Cannot check: families must be an array");
+  if (!Array.isArray(families)) {
+    throw new TypeError(`Cannot check: families must be an array, got ${describeValue(families)}`);
+  }
   const { warning, critical, labels, now } = checkOptions(options);
   const { metric, quantile, sum = false, rate = false } = options;
 

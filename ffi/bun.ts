@@ -8,7 +8,8 @@
  */
 
 import { createRequire } from "node:module";
-import type { Libc, Platform } from "./libc.ts";
+import type { Libc } from "./libc.ts";
+import { openLibrary, type Platform } from "./platform.ts";
 
 type FFIType = string;
 interface Definition {
@@ -27,7 +28,7 @@ interface BunFFI {
 }
 
 function symbols(platform: Platform) {
-  const fstat = platform.os === "darwin" && platform.arch === "x86_64" ? "fstat$INODE64" : "fstat";
+  const { fstatSymbol: fstat, errnoSymbol } = platform;
   const table = {
     open: {
       args: [
@@ -93,7 +94,7 @@ function symbols(platform: Platform) {
     getrlimit: { args: ["i32", /* int resource */ "ptr" /* struct rlimit *rlim */], returns: "i32" },
     kill: { args: ["i32", /* pid_t pid */ "i32" /* int sig */], returns: "i32" },
     getpagesize: { args: [], returns: "i32" },
-    [platform.os === "darwin" ? "__error" : "__errno_location"]: { args: [], returns: "ptr" /* int * */ },
+    [errnoSymbol]: { args: [], returns: "ptr" /* int * */ },
     strerror: { args: ["i32" /* int errnum */], returns: "ptr" /* char * */ },
   } as Record<string, Definition>;
   if (platform.os !== "darwin") {
@@ -112,10 +113,12 @@ function cString(text: string): Uint8Array {
 export function openLibc(platform: Platform): Libc {
   const ffi = createRequire(import.meta.url)("bun:ffi") as BunFFI;
   const { table, fstat } = symbols(platform);
-  const path = platform.os === "darwin" ? "/usr/lib/libSystem.B.dylib" : "libc.so.6";
-  const c = ffi.dlopen(path, table).symbols as Record<string, (...args: unknown[]) => unknown>;
+  const c = openLibrary(platform, (path) => ffi.dlopen(path, table)).symbols as Record<
+    string,
+    (...args: unknown[]) => unknown
+  >;
   const int = (name: string) => c[name] as (...args: unknown[]) => number;
-  const errnoAddress = (c[platform.os === "darwin" ? "__error" : "__errno_location"] as () => number)();
+  const errnoAddress = (c[platform.errnoSymbol] as () => number)();
   const fallocate = c.posix_fallocate as ((...args: unknown[]) => number) | undefined;
   const pointer = (address: bigint) => (address === 0n ? null : Number(address));
   const mmap = c.mmap as (...args: unknown[]) => number | bigint | null;

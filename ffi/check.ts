@@ -4,7 +4,7 @@
  * @module
  */
 
-import { MmapError } from "../mmap_error.ts";
+import { MmapError } from "./mmap_error.ts";
 import { type Libc, MAP_FAILED } from "./libc.ts";
 
 /** Makes the error for a failed call from an errno value already read. */
@@ -15,8 +15,8 @@ export function errnoError(
   what: string,
   path?: string,
 ): MmapError {
-  const code = c.platform.constants.ERRNO_NAMES[errno] ?? `E${errno}`;
-  return new MmapError(`${what}: ${c.strerror(errno)}`, { syscall, errno, code, path });
+  // The code is named from errno by MmapError, through the one errno table (errno.ts).
+  return new MmapError(`${what}: ${c.strerror(errno)}`, { syscall, errno, path });
 }
 
 /**

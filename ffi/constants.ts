@@ -3,8 +3,7 @@
  *
  * Linux values are from `<asm-generic/*.h>` and `<bits/*.h>` (x86_64 and aarch64 differ
  * only in `O_DIRECTORY`/`O_NOFOLLOW` and the `struct stat` layout); macOS values are from
- * the macOS SDK headers (`<sys/fcntl.h>`, `<sys/mman.h>`, `<sys/stat.h>`, `<sys/errno.h>`,
- * `<sys/file.h>`, `<sys/resource.h>`) and are not exercised by this repository's CI.
+ * the macOS SDK headers (`<sys/fcntl.h>`, `<sys/mman.h>`, `<sys/stat.h>`, `<sys/file.h>`, `<sys/resource.h>`) and are not exercised by this repository's CI.
  *
  * @module
  */
@@ -65,8 +64,6 @@ export interface LibcConstants {
   readonly STAT_UID_OFFSET: number;
   /** `offsetof(struct stat, st_size)`; `st_size` is a signed 64-bit `off_t`. */
   readonly STAT_SIZE_OFFSET: number;
-  /** errno number to its C name. */
-  readonly ERRNO_NAMES: Readonly<Record<number, string>>;
 }
 
 const S_IF = {
@@ -98,43 +95,6 @@ const PROT_MADV = {
   MADV_DONTNEED: 4,
 } as const;
 
-/** errno values 1 to 34 are the same on Linux and macOS (both inherit them from V7 Unix). */
-const ERRNO_COMMON: Record<number, string> = {
-  1: "EPERM",
-  2: "ENOENT",
-  3: "ESRCH",
-  4: "EINTR",
-  5: "EIO",
-  6: "ENXIO",
-  7: "E2BIG",
-  8: "ENOEXEC",
-  9: "EBADF",
-  10: "ECHILD",
-  12: "ENOMEM",
-  13: "EACCES",
-  14: "EFAULT",
-  15: "ENOTBLK",
-  16: "EBUSY",
-  17: "EEXIST",
-  18: "EXDEV",
-  19: "ENODEV",
-  20: "ENOTDIR",
-  21: "EISDIR",
-  22: "EINVAL",
-  23: "ENFILE",
-  24: "EMFILE",
-  25: "ENOTTY",
-  26: "ETXTBSY",
-  27: "EFBIG",
-  28: "ENOSPC",
-  29: "ESPIPE",
-  30: "EROFS",
-  31: "EMLINK",
-  32: "EPIPE",
-  33: "EDOM",
-  34: "ERANGE",
-};
-
 const LINUX_COMMON = {
   ...S_IF,
   ...PROT_MADV,
@@ -159,19 +119,6 @@ const LINUX_COMMON = {
   MS_SYNC: 4,
   STAT_MODE_SIZE: 4,
   STAT_SIZE_OFFSET: 48,
-  ERRNO_NAMES: {
-    ...ERRNO_COMMON,
-    11: "EAGAIN",
-    35: "EDEADLK",
-    36: "ENAMETOOLONG",
-    37: "ENOLCK",
-    38: "ENOSYS",
-    39: "ENOTEMPTY",
-    40: "ELOOP",
-    75: "EOVERFLOW",
-    95: "EOPNOTSUPP",
-    122: "EDQUOT",
-  },
 } as const;
 
 /** Linux on x86_64 (`<asm/stat.h>`: st_mode after st_dev, st_ino, st_nlink; st_uid after st_mode). */
@@ -224,18 +171,4 @@ export const DARWIN: LibcConstants = {
   STAT_MODE_SIZE: 2,
   STAT_UID_OFFSET: 16,
   STAT_SIZE_OFFSET: 96,
-  ERRNO_NAMES: {
-    ...ERRNO_COMMON,
-    11: "EDEADLK",
-    35: "EAGAIN",
-    45: "ENOTSUP",
-    62: "ELOOP",
-    63: "ENAMETOOLONG",
-    66: "ENOTEMPTY",
-    69: "EDQUOT",
-    77: "ENOLCK",
-    78: "ENOSYS",
-    84: "EOVERFLOW",
-    102: "EOPNOTSUPP",
-  },
 };

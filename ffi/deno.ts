@@ -7,7 +7,8 @@
  * @module
  */
 
-import type { Libc, Platform } from "./libc.ts";
+import type { Libc } from "./libc.ts";
+import { openLibrary, type Platform } from "./platform.ts";
 
 function symbols(platform: Platform) {
   return {
@@ -28,8 +29,7 @@ function symbols(platform: Platform) {
       optional: true, // macOS has no posix_fallocate
     },
     fstat: {
-      // The 64-bit-inode `struct stat` is `fstat$INODE64` on macOS x86_64.
-      name: platform.os === "darwin" && platform.arch === "x86_64" ? "fstat$INODE64" : "fstat",
+      name: platform.fstatSymbol,
       parameters: ["i32", /* int fd */ "buffer" /* struct stat *buf */],
       result: "i32",
     },
@@ -98,7 +98,7 @@ function symbols(platform: Platform) {
     kill: { parameters: ["i32", /* pid_t pid */ "i32" /* int sig */], result: "i32" },
     getpagesize: { parameters: [], result: "i32" },
     errno_location: {
-      name: platform.os === "darwin" ? "__error" : "__errno_location",
+      name: platform.errnoSymbol,
       parameters: [],
       result: "pointer", // int *
     },
@@ -113,8 +113,7 @@ function cString(text: string): Uint8Array<ArrayBuffer> {
 
 /** Opens libc through `Deno.dlopen`. */
 export function openLibc(platform: Platform): Libc {
-  const path = platform.os === "darwin" ? "/usr/lib/libSystem.B.dylib" : "libc.so.6";
-  const { symbols: c } = Deno.dlopen(path, symbols(platform));
+  const { symbols: c } = openLibrary(platform, (path) => Deno.dlopen(path, symbols(platform)));
   // errno is thread-local; every call below runs on the JS thread, so its address is fixed.
   const errnoView = new Deno.UnsafePointerView(c.errno_location()!);
   const pointer = (address: bigint) => Deno.UnsafePointer.create(address);

@@ -16,8 +16,9 @@
  * @module
  */
 
-import { MmapError } from "../mmap_error.ts";
+import { MmapError } from "./mmap_error.ts";
 import { check, errnoError } from "./check.ts";
+import { errnoName } from "./errno.ts";
 import type { Libc } from "./libc.ts";
 
 /** The fields of `struct stat` mmstruct reads. */
@@ -57,10 +58,8 @@ export function fileStatus(c: Libc, fd: number, what: string, path: string): Fil
  * kernel: `code` is the errno name that describes it, `syscall` the call whose result was
  * refused.
  */
-export function refusal(c: Libc, message: string, code: string, syscall: string, path: string): MmapError {
-  const names = c.platform.constants.ERRNO_NAMES;
-  const errno = Number(Object.keys(names).find((number) => names[Number(number)] === code) ?? 0);
-  return new MmapError(message, { syscall, errno, code, path });
+export function refusal(message: string, code: string, syscall: string, path: string): MmapError {
+  return new MmapError(message, { syscall, code, path });
 }
 
 /**
@@ -101,14 +100,14 @@ export function openDirectory(c: Libc, directory: string, checked: boolean, what
   const fd = c.open(directory, flags | (checked ? k.O_NOFOLLOW : 0), 0);
   if (fd === -1) {
     const errno = c.errno();
-    const code = k.ERRNO_NAMES[errno];
+    const code = errnoName(errno);
     // Linux says ENOTDIR for a symlink opened with O_DIRECTORY | O_NOFOLLOW, macOS ELOOP.
     // The refusal is already decided; opening it again, followed, only names the reason.
     if (checked && (code === "ENOTDIR" || code === "ELOOP")) {
       const followed = c.open(directory, flags, 0);
       if (followed !== -1) {
         c.close(followed);
-        throw refusal(c, `${what}: the directory ${quote(directory)} is a symbolic link`, "ELOOP", "open", path);
+        throw refusal(`${what}: the directory ${quote(directory)} is a symbolic link`, "ELOOP", "open", path);
       }
     }
     throw errnoError(c, errno, "open", what, path);
@@ -141,7 +140,6 @@ export function checkDirectory(
   const euid = c.geteuid();
   if (uid !== euid && (private_ || uid !== 0)) {
     throw refusal(
-      c,
       `${what}: the directory ${quote(directory)} belongs to user ${uid}, not to this user (${euid})` +
         (private_ ? "" : " or root"),
       "EPERM",
@@ -153,7 +151,6 @@ export function checkDirectory(
   const sticky = (mode & 0o1000) !== 0;
   if (writableByOthers && (private_ || !sticky)) {
     throw refusal(
-      c,
       `${what}: the directory ${quote(directory)} is writable by other users (mode 0o${(mode & 0o7777).toString(8)})` +
         (private_ ? "" : " and not sticky"),
       "EPERM",
@@ -167,7 +164,7 @@ export function checkDirectory(
 export function checkFileOwner(c: Libc, uid: number, what: string, path: string): void {
   const euid = c.geteuid();
   if (uid !== euid) {
-    throw refusal(c, `${what}: the file belongs to user ${uid}, not to this user (${euid})`, "EPERM", "fstat", path);
+    throw refusal(`${what}: the file belongs to user ${uid}, not to this user (${euid})`, "EPERM", "fstat", path);
   }
 }
 
@@ -186,7 +183,6 @@ export function checkFileSizeLimit(c: Libc, size: number, grow: string, what: st
   const limit = new DataView(buf.buffer).getBigUint64(0, true);
   if (limit !== k.RLIM_INFINITY && BigInt(size) > limit) {
     throw refusal(
-      c,
       `${what}: ${size} bytes exceed the file size limit of ${limit} bytes (RLIMIT_FSIZE, ulimit -f)`,
       "EFBIG",
       grow,
@@ -205,11 +201,10 @@ export function lockFile(c: Libc, fd: number, lock: LockMode, path: string): voi
   const what = `Cannot take ${lock === "shared" ? "a shared" : "an exclusive"} lock on ${quote(path)}`;
   if (c.flock(fd, (lock === "shared" ? k.LOCK_SH : k.LOCK_EX) | k.LOCK_NB) !== -1) return;
   const errno = c.errno();
-  if (k.ERRNO_NAMES[errno] === "EAGAIN") {
+  if (errnoName(errno) === "EAGAIN") {
     throw new MmapError(`${what}: another process or handle holds a conflicting lock`, {
       syscall: "flock",
       errno,
-      code: "EAGAIN",
       path,
     });
   }

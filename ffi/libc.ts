@@ -12,23 +12,15 @@
  * @module
  */
 
-import { MmapError } from "../mmap_error.ts";
-import { DARWIN, type LibcConstants, LINUX_AARCH64, LINUX_X86_64 } from "./constants.ts";
-import { type DenoLike, detectRuntime, type ProcessLike, type Runtime } from "./runtime.ts";
+import { type Platform, resolvePlatform } from "./platform.ts";
+import { detectRuntime, type Runtime } from "./runtime.ts";
 // Each backend imports its FFI package lazily (Deno's global, `createRequire("bun:ffi")`,
 // `createRequire("koffi")`), so importing all three loads none of them.
 import { openLibc as openBunLibc } from "./bun.ts";
 import { openLibc as openDenoLibc } from "./deno.ts";
 import { openLibc as openNodeLibc } from "./node.ts";
 
-export { detectRuntime, type Runtime };
-
-/** The platform a backend is opened for. */
-export interface Platform {
-  readonly os: "linux" | "darwin";
-  readonly arch: "x86_64" | "aarch64";
-  readonly constants: LibcConstants;
-}
+export { detectRuntime, type Platform, type Runtime };
 
 /**
  * The libc calls mmstruct makes. Every function returns what the C function returns
@@ -104,35 +96,6 @@ export const MAP_FAILED = 0xffffffffffffffffn;
 /** Opens a backend for one platform. */
 export type LibcFactory = (platform: Platform) => Libc;
 
-function detectPlatform(): { os: string; arch: string } {
-  const g = globalThis as { Deno?: DenoLike; process?: ProcessLike };
-  const os = g.Deno?.build?.os ?? g.process?.platform ?? "unknown";
-  const arch = g.Deno?.build?.arch ?? g.process?.arch ?? "unknown";
-  return {
-    os,
-    arch: arch === "x64" ? "x86_64" : arch === "arm64" ? "aarch64" : arch,
-  };
-}
-
-function unsupported(what: string): MmapError {
-  return new MmapError(`Cannot use memory-mapped files: ${what} is not supported`, {
-    syscall: "dlopen",
-    errno: 0,
-    code: "ENOTSUP",
-  });
-}
-
-function resolvePlatform(): Platform {
-  const { os, arch } = detectPlatform();
-  if (os === "windows" || os === "win32") throw unsupported("Windows");
-  if (arch !== "x86_64" && arch !== "aarch64") throw unsupported(`the "${arch}" architecture`);
-  if (os === "linux") {
-    return { os, arch, constants: arch === "x86_64" ? LINUX_X86_64 : LINUX_AARCH64 };
-  }
-  if (os === "darwin") return { os, arch, constants: DARWIN };
-  throw unsupported(`the "${os}" operating system`);
-}
-
 /** The backend of each runtime. */
 const factories: Record<Runtime, LibcFactory> = { deno: openDenoLibc, node: openNodeLibc, bun: openBunLibc };
 let opened: Libc | undefined;
@@ -140,7 +103,8 @@ let opened: Libc | undefined;
 /**
  * The libc of this process, opened on first use.
  *
- * @throws {MmapError} On Windows or an unknown OS or architecture (`code` `"ENOTSUP"`).
+ * @throws {MmapError} On Windows or an unknown OS or architecture (`code` `"ENOTSUP"`), or if
+ * the C library cannot be loaded (`code` `"ELIBACC"`: see `MMSTRUCT_LIBC`).
  */
 export function libc(): Libc {
   return opened ??= factories[detectRuntime()](resolvePlatform());

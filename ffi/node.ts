@@ -8,7 +8,8 @@
  */
 
 import { createRequire } from "node:module";
-import type { Libc, Platform } from "./libc.ts";
+import type { Libc } from "./libc.ts";
+import { openLibrary, type Platform } from "./platform.ts";
 
 /** The part of koffi's API used here (koffi ships its own types; this keeps Deno's graph free of it). */
 interface Koffi {
@@ -19,7 +20,7 @@ interface Koffi {
 
 /** One declaration per function, C names and types exactly as in the headers. */
 function declarations(platform: Platform) {
-  const fstat = platform.os === "darwin" && platform.arch === "x86_64" ? "fstat$INODE64" : "fstat";
+  const fstat = platform.fstatSymbol;
   return {
     // open is variadic; mode is declared fixed, which passes it in a register on Linux.
     open: "int open(const char *path, int flags, uint32_t mode)",
@@ -52,7 +53,7 @@ function declarations(platform: Platform) {
 /** Opens libc through koffi. */
 export function openLibc(platform: Platform): Libc {
   const koffi = createRequire(import.meta.url)("koffi") as Koffi;
-  const library = koffi.load(platform.os === "darwin" ? "/usr/lib/libSystem.B.dylib" : "libc.so.6");
+  const library = openLibrary(platform, (path) => koffi.load(path));
   const d = declarations(platform);
   const bind = <T>(declaration: string): T => library.func(declaration) as T;
   type Int = (...args: unknown[]) => number;

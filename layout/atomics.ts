@@ -7,6 +7,7 @@
 
 import { ATOMIC_LOAD_MAY_WRITE } from "../ffi/runtime.ts";
 import type { View } from "./_codegen.ts";
+import { describeValue } from "../ffi/describe_value.ts";
 
 type IntegerArray =
   | Int8Array
@@ -184,7 +185,7 @@ export function atomic<V extends object, K extends NumericKeys<V>>(
   const internal = view as unknown as View;
   const type = internal?.$t;
   if (type === undefined || typeof internal.$read !== "function") {
-    throw new TypeError(`Cannot bind atomic "${String(name)}": expected a struct view`);
+    throw new TypeError(`Cannot bind atomic "${String(name)}": expected a struct view, got ${describeValue(view)}`);
   }
   const field = type.fields.find((f) => f.name === name);
   if (field === undefined) throw new TypeError(`Cannot bind atomic "${name}": the ${type.kind} has no such field`);

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import process from "node:process";
 import { threadId } from "node:worker_threads";
 import { libc } from "../ffi/libc.ts";
-import { MmapError } from "../mmap_error.ts";
+import { errnoNumber } from "../ffi/errno.ts";
+import { MmapError } from "../ffi/mmap_error.ts";
 
 /**
  * The names in a directory (`readdir`), or an {@linkcode MmapError} saying why not, with
@@ -21,12 +22,11 @@ export function listDirectory(dir: string, what: string): string[] {
   try {
     return readdirSync(dir);
   } catch (error) {
-    const errno = Math.abs((error as { errno?: number }).errno ?? 0);
     const code = (error as { code?: string }).code ?? "EIO";
+    const errno = errnoNumber(code);
     const reason = errno === 0 ? (error as Error).message : libc().strerror(errno);
     throw new MmapError(`${what} ${JSON.stringify(dir)}: ${reason}`, {
       syscall: "opendir",
-      errno,
       code,
       path: dir,
       cause: error,

@@ -10,11 +10,12 @@
 
 import { readFileSync } from "node:fs";
 import { check, errnoError } from "../ffi/check.ts";
-import { type Libc, libc } from "../ffi/libc.ts";
+import { errnoName } from "../ffi/errno.ts";
+import { libc } from "../ffi/libc.ts";
 
 /** Whether `errno` says the lock is held elsewhere. */
-function wouldBlock(c: Libc, errno: number): boolean {
-  const name = c.platform.constants.ERRNO_NAMES[errno];
+function wouldBlock(errno: number): boolean {
+  const name = errnoName(errno);
   return name === "EAGAIN" || name === "EWOULDBLOCK";
 }
 
@@ -33,7 +34,7 @@ export function probe(path: string): "live" | "dead" | "gone" {
   const fd = c.open(path, k.O_RDONLY | k.O_CLOEXEC | k.O_NONBLOCK | k.O_NOCTTY, 0);
   if (fd === -1) {
     const errno = c.errno();
-    if (k.ERRNO_NAMES[errno] === "ENOENT") return "gone";
+    if (errnoName(errno) === "ENOENT") return "gone";
     throw errnoError(c, errno, "open", what, path);
   }
   try {
@@ -42,7 +43,7 @@ export function probe(path: string): "live" | "dead" | "gone" {
       return "dead";
     }
     const errno = c.errno();
-    if (wouldBlock(c, errno)) return "live";
+    if (wouldBlock(errno)) return "live";
     throw errnoError(c, errno, "flock", what, path);
   } finally {
     c.close(fd);
@@ -102,7 +103,7 @@ export function probeDescriptor(fd: number, path: string): "live" | "dead" {
     return "dead";
   }
   const errno = c.errno();
-  if (wouldBlock(c, errno)) return "live";
+  if (wouldBlock(errno)) return "live";
   throw errnoError(c, errno, "flock", `Cannot check the writer of ${JSON.stringify(path)}`, path);
 }
 
@@ -127,7 +128,7 @@ export function tryLockFile(path: string): number | undefined {
   if (c.flock(fd, k.LOCK_EX | k.LOCK_NB) === 0) return fd;
   const errno = c.errno();
   c.close(fd);
-  if (wouldBlock(c, errno)) return undefined;
+  if (wouldBlock(errno)) return undefined;
   throw errnoError(c, errno, "flock", what, path);
 }
 

@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { atomic, type AtomicField } from "../layout/atomics.ts";
 import { MappedFile } from "../mapped_file.ts";
-import { FormatError } from "../struct_file/format_error.ts";
+import { formatError } from "../struct_file/format_error.ts";
 import { StructFile } from "../struct_file/struct_file.ts";
 import { declProblem, makeDecl, type MetricDecl, quote, slotWidth } from "./_names.ts";
 import { FLAG_ARCHIVE, METRICS_FORMAT, type SegmentFields, segmentShape } from "./_segment.ts";
@@ -153,7 +153,7 @@ export class MetricsFile {
         // The struct file checked all this, but through its own mapping: this one is checked
         // again, so that a file swapped in between cannot place a view out of bounds.
         if (!(slotsAt % 8 === 0 && entriesAt + shape.entries <= size && slotsAt + shape.slots * 8 <= size)) {
-          throw new FormatError(path, "header", "the file changed while it was opened");
+          throw formatError(path, "header", "the file changed while it was opened");
         }
         const entries = new Uint8Array(raw.buffer, entriesAt, shape.entries);
         const slots = new Float64Array(raw.buffer, slotsAt, shape.slots);

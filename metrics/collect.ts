@@ -6,7 +6,7 @@
 
 import { lstatSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { MmapError } from "../mmap_error.ts";
+import { MmapError } from "../ffi/mmap_error.ts";
 import { FormatError } from "../struct_file/format_error.ts";
 import { compactionMark, defaultDirectory, listDirectory } from "./_directory.ts";
 import { closeProbe, openProbe, probe, probeDescriptor } from "./_lock.ts";
@@ -14,6 +14,7 @@ import { type Contribution, type MergeProblem, Registry } from "./_merge.ts";
 import { MetricsFile, NotMetricsError } from "./_metrics_file.ts";
 import { ARCHIVE_NAME, archiveGeneration, COMPACT_LOCK, SEGMENT_NAME } from "./_segment.ts";
 import type { GaugeFamily, MetricFamily } from "./families.ts";
+import { describeValue } from "../ffi/describe_value.ts";
 
 /** Options for {@linkcode collect}. */
 export interface CollectOptions {
@@ -319,10 +320,12 @@ export function collect(dir?: string, options: CollectOptions = {}): Collected {
     throw new TypeError(`Cannot collect metrics: dir must be a non-empty string, got ${JSON.stringify(dir)}`);
   }
   if (typeof options !== "object" || options === null) {
-    throw new TypeError("Cannot collect metrics: options must be an object");
+    throw new TypeError(`Cannot collect metrics: options must be an object, got ${describeValue(options)}`);
   }
   const meta = options.meta ?? true;
-  if (typeof meta !== "boolean") throw new TypeError(`Cannot collect metrics: meta must be a boolean`);
+  if (typeof meta !== "boolean") {
+    throw new TypeError(`Cannot collect metrics: meta must be a boolean, got ${describeValue(meta)}`);
+  }
   const where = resolve(dir ?? defaultDirectory());
   const cache = cacheFor(where);
   const errors: ScrapeError[] = [];

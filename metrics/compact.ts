@@ -8,7 +8,7 @@
 import { existsSync, lstatSync, unlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
-import { MmapError } from "../mmap_error.ts";
+import { MmapError } from "../ffi/mmap_error.ts";
 import { StructFile } from "../struct_file/struct_file.ts";
 import { defaultDirectory, listDirectory, readEnv, writeCompactionMark } from "./_directory.ts";
 import { probe, tryLockFile, unlockFile } from "./_lock.ts";

@@ -25,6 +25,7 @@ import { compact } from "./compact.ts";
 import { type Counter, type CounterConfig, newCounter } from "./counter.ts";
 import { type Gauge, type GaugeConfig, newGauge } from "./gauge.ts";
 import { type Histogram, type HistogramConfig, newHistogram } from "./histogram.ts";
+import { describeValue } from "../ffi/describe_value.ts";
 
 /**
  * The open handles of this worker thread (each thread has its own copy of this module),
@@ -191,7 +192,7 @@ export class Metrics {
       throw new TypeError(`Cannot create metrics: dir must be a non-empty string, got ${JSON.stringify(dir)}`);
     }
     if (typeof options !== "object" || options === null) {
-      throw new TypeError("Cannot create metrics: options must be an object");
+      throw new TypeError(`Cannot create metrics: options must be an object, got ${describeValue(options)}`);
     }
     const name = options.name ?? "app";
     if (typeof name !== "string" || !WRITER_NAME.test(name)) {
@@ -266,7 +267,9 @@ export class Metrics {
   ): Declared | { decl: MetricDecl; maxSeries: number } {
     const what = `Cannot declare ${type}`;
     if (typeof config !== "object" || config === null) {
-      throw new TypeError(`${what}: the declaration must be an object with a name and help`);
+      throw new TypeError(
+        `${what}: the declaration must be an object with a name and help, got ${describeValue(config)}`,
+      );
     }
     const c = config as Record<string, unknown>;
     const label = `${what} ${typeof c.name === "string" ? JSON.stringify(c.name) : ""}`.trimEnd();

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { FormatError } from "./format_error.ts";
+import { formatError } from "./format_error.ts";
 
 /** `"MMSTRUCT"` in ASCII. */
 export const MAGIC: Uint8Array = new TextEncoder().encode("MMSTRUCT");
@@ -102,16 +102,16 @@ export function writeHeader(
 export function readHeader(buffer: ArrayBuffer, path: string): Header {
   const size = buffer.byteLength;
   if (size < HEADER_LENGTH) {
-    throw new FormatError(path, "truncated", `the file has ${size} bytes, fewer than the ${HEADER_LENGTH}-byte header`);
+    throw formatError(path, "truncated", `the file has ${size} bytes, fewer than the ${HEADER_LENGTH}-byte header`);
   }
   const bytes = new Uint8Array(buffer, 0, HEADER_LENGTH).slice(); // one copy: every field below is read from it once
   const dv = new DataView(bytes.buffer);
   for (let i = 0; i < MAGIC.length; i++) {
-    if (bytes[i] !== MAGIC[i]) throw new FormatError(path, "magic", "it does not start with the magic MMSTRUCT");
+    if (bytes[i] !== MAGIC[i]) throw formatError(path, "magic", "it does not start with the magic MMSTRUCT");
   }
   const mark = dv.getUint16(OFFSET.byteOrder, LITTLE);
   if (mark !== BYTE_ORDER_MARK) {
-    throw new FormatError(
+    throw formatError(
       path,
       "byte-order",
       mark === 0x0201
@@ -121,7 +121,7 @@ export function readHeader(buffer: ArrayBuffer, path: string): Header {
   }
   const version = dv.getUint16(OFFSET.version, LITTLE);
   if (version !== FORMAT_VERSION) {
-    throw new FormatError(
+    throw formatError(
       path,
       "version",
       `format version ${version} is not supported (this library reads ${FORMAT_VERSION})`,
@@ -130,7 +130,7 @@ export function readHeader(buffer: ArrayBuffer, path: string): Header {
   const u64 = (offset: number, name: string): number => {
     const value = dv.getBigUint64(offset, LITTLE);
     if (value > BigInt(size)) {
-      throw new FormatError(path, "header", `${name} ${value} is larger than the file (${size} bytes)`);
+      throw formatError(path, "header", `${name} ${value} is larger than the file (${size} bytes)`);
     }
     return Number(value);
   };
@@ -150,7 +150,7 @@ export function readHeader(buffer: ArrayBuffer, path: string): Header {
     createdMs: Number(dv.getBigUint64(OFFSET.createdMs, LITTLE)),
     layoutHash: dv.getBigUint64(OFFSET.layoutHash, LITTLE),
   };
-  const bad = (detail: string) => new FormatError(path, "header", detail);
+  const bad = (detail: string) => formatError(path, "header", detail);
   if (headerLength < HEADER_LENGTH || headerLength > MAX_HEADER_LENGTH) {
     throw bad(`header length ${headerLength} is not between ${HEADER_LENGTH} and ${MAX_HEADER_LENGTH}`);
   }
@@ -163,7 +163,7 @@ export function readHeader(buffer: ArrayBuffer, path: string): Header {
   if (dataOffset % DATA_ALIGN !== 0) throw bad(`data offset ${dataOffset} is not a multiple of ${DATA_ALIGN}`);
   if (dataLength < 1) throw bad("the data area is empty");
   if (dataOffset + dataLength > size) {
-    throw new FormatError(
+    throw formatError(
       path,
       "truncated",
       `the data (${dataLength} bytes at offset ${dataOffset}) goes past the end of the file (${size} bytes)`,

@@ -6,6 +6,7 @@
  */
 
 import { check } from "../ffi/check.ts";
+import { errnoName } from "../ffi/errno.ts";
 import { libc } from "../ffi/libc.ts";
 
 /** A file's identity (`st_dev`, `st_ino`) and size, as `fstat` gave them. */
@@ -33,7 +34,7 @@ export function identityOf(path: string, what: string): FileIdentity | undefined
   const c = libc();
   const k = c.platform.constants;
   const fd = c.open(path, k.O_RDONLY | k.O_CLOEXEC | k.O_NONBLOCK | k.O_NOCTTY, 0);
-  if (fd === -1 && k.ERRNO_NAMES[c.errno()] === "ENOENT") return undefined;
+  if (fd === -1 && errnoName(c.errno()) === "ENOENT") return undefined;
   check(c, fd, "open", what, path);
   try {
     const buf = new Uint8Array(k.STAT_SIZE);

@@ -8,6 +8,7 @@
 
 import { readFileSync } from "node:fs";
 import process from "node:process";
+import { errnoName } from "../ffi/errno.ts";
 import { libc } from "../ffi/libc.ts";
 
 /** This process's id. */
@@ -49,7 +50,7 @@ export function isAlive(pid: number, start: bigint): boolean {
   if (c.kill(pid, 0) !== 0) {
     const errno = c.errno();
     // EPERM: it exists but belongs to another user.
-    if (c.platform.constants.ERRNO_NAMES[errno] !== "EPERM") return false;
+    if (errnoName(errno) !== "EPERM") return false;
   }
   const stat = procStat(pid);
   if (stat === undefined) return true;

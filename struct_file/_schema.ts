@@ -18,7 +18,7 @@ import {
   utf8,
 } from "../layout/types.ts";
 import * as scalars from "../layout/types.ts";
-import { FormatError } from "./format_error.ts";
+import { FormatError, formatError } from "./format_error.ts";
 
 /** The JSON form of a field type. */
 export type Schema =
@@ -186,20 +186,20 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** Rebuilds a layout from untrusted schema JSON, or throws a {@linkcode FormatError}. */
 export function fromSchemaText(text: string, path: string): StructType {
   if (text.startsWith("\ufeff")) {
-    throw new FormatError(path, "schema", "the schema starts with a byte order mark, which the format does not allow");
+    throw formatError(path, "schema", "the schema starts with a byte order mark, which the format does not allow");
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new FormatError(path, "schema", "the schema is not valid JSON", { cause: error });
+    throw formatError(path, "schema", "the schema is not valid JSON", { cause: error });
   }
   if (nestsDeeper(parsed, MAX_JSON_DEPTH)) {
-    throw new FormatError(path, "schema", `the schema's JSON nests deeper than ${MAX_JSON_DEPTH}`);
+    throw formatError(path, "schema", `the schema's JSON nests deeper than ${MAX_JSON_DEPTH}`);
   }
   let nodes = 0;
   const fail = (where: string, detail: string): never => {
-    throw new FormatError(path, "schema", `schema${where}: ${detail}`);
+    throw formatError(path, "schema", `schema${where}: ${detail}`);
   };
   const integer = (value: unknown, where: string, min: number): number => {
     if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
@@ -237,7 +237,7 @@ export function fromSchemaText(text: string, path: string): StructType {
     } catch (error) {
       if (error instanceof FormatError) throw error;
       // The layout constructors refuse bad names, sizes and alignments with TypeError/RangeError.
-      throw new FormatError(path, "layout", `schema${where}: ${(error as Error).message}`, { cause: error });
+      throw formatError(path, "layout", `schema${where}: ${(error as Error).message}`, { cause: error });
     }
   };
 
@@ -264,7 +264,7 @@ export function fromSchemaText(text: string, path: string): StructType {
     // this refuses overlapping, misaligned and out-of-bounds fields.
     for (const [i, field] of type.fields.entries()) {
       if (field.offset !== offsets[i]) {
-        throw new FormatError(
+        throw formatError(
           path,
           "layout",
           `schema${where}.fields[${i}] ("${field.name}") is at offset ${
@@ -274,7 +274,7 @@ export function fromSchemaText(text: string, path: string): StructType {
       }
     }
     if (type.size !== size || type.align !== align) {
-      throw new FormatError(
+      throw formatError(
         path,
         "layout",
         `schema${where} says size ${size} and alignment ${align}, the layout rules give ${type.size} and ${type.align}`,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Arrays, arraysFor, readInterpreted } from "../layout/_codegen.ts";
+import { type Arrays, arraysFor, readInterpreted } from "../layout/reader.ts";
 import type { ArrayType, CompositeType, FieldType } from "../layout/types.ts";
 import { readConsistently, type StructFile } from "./struct_file.ts";
 

@@ -5,6 +5,18 @@
  * @module
  */
 
+/** What a {@linkcode StaleWriterError} carries besides its message. */
+export interface StaleWriterErrorOptions {
+  /** The struct file. */
+  path: string;
+  /** The writer's process id, as recorded in the file. */
+  pid: number;
+  /** Whether that process is still running. */
+  alive: boolean;
+  /** The error this one wraps, if any (what the update's function threw). */
+  cause?: unknown;
+}
+
 /**
  * A reader gave up waiting for a consistent copy: the writer recorded in the file is
  * inside an update and either no longer exists (`alive` is false: it was killed mid-update,
@@ -19,12 +31,16 @@
  * dead, which should not happen between processes of one pid namespace), in which case the
  * data may mix both updates.
  *
+ * Constructed like every error class of mmstruct: `new StaleWriterError(message, { path,
+ * pid, alive, cause? })` (mmstruct 0.1.0 took `(path, pid, alive, waitedMs?,
+ * message?)`).
+ *
  * @example Handle a dead writer
  * ```ts
  * import { StaleWriterError } from "@mmstruct/mmstruct";
  * import assert from "node:assert/strict";
  *
- * const error = new StaleWriterError("stats.mms", 4242, false);
+ * const error = new StaleWriterError("Writer process 4242 died", { path: "stats.mms", pid: 4242, alive: false });
  * assert.equal(error.alive, false);
  * assert.match(error.message, /4242/);
  * ```
@@ -40,18 +56,15 @@ export class StaleWriterError extends Error {
   /**
    * Makes the error.
    *
-   * @param path The struct file.
-   * @param pid The writer's process id.
-   * @param alive Whether the writer is still running.
-   * @param waitedMs How long the reader waited, for the message.
-   * @param message A message to use instead of the one made from the other arguments.
+   * @param message Human-readable text, e.g. `Cannot snapshot "stats.mms": writer process 4242 died inside an update`.
+   * @param options The file, the writer's pid, whether it runs, and the error this one wraps.
    */
-  constructor(path: string, pid: number, alive: boolean, waitedMs?: number, message?: string) {
-    super(message ?? staleWriterMessage("snapshot", path, pid, alive, waitedMs));
+  constructor(message: string, options: StaleWriterErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "StaleWriterError";
-    this.path = path;
-    this.pid = pid;
-    this.alive = alive;
+    this.path = options.path;
+    this.pid = options.pid;
+    this.alive = options.alive;
   }
 }
 

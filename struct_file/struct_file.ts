@@ -5,25 +5,28 @@
  * @module
  */
 
-import { ATOMIC_LOAD_MAY_WRITE } from "../ffi/runtime.ts";
-import { type Arrays, arraysFor, cachedReaderFor, readerFor, readInterpreted, type View } from "../layout/_codegen.ts";
+import {
+  type Arrays,
+  arraysFor,
+  existingReader,
+  generatedReader,
+  type Reader,
+  readInterpreted,
+} from "../layout/reader.ts";
 import type { Fields, StructInput, StructType, StructValue, StructView } from "../layout/struct.ts";
 import { libc } from "../ffi/libc.ts";
 import { createMappedFile, type LockMode, type MappedFile, openMappedFile, type SyncOptions } from "../mapped_file.ts";
-import { MmapError } from "../mmap_error.ts";
-import { DATA_ALIGN, fnv1a64, HEADER_LENGTH, MAX_SCHEMA_LENGTH, OFFSET, readHeader, writeHeader } from "./_format.ts";
+import { MmapError } from "../ffi/mmap_error.ts";
+import { DATA_ALIGN, fnv1a64, HEADER_LENGTH, MAX_SCHEMA_LENGTH, readHeader, writeHeader } from "./_format.ts";
 import { type FileIdentity, identityOf, sameFile } from "./_identity.ts";
-import { isAlive, ownStartTime, PID } from "./_process.ts";
+import { ownStartTime, PID } from "./_process.ts";
+import { firstDifference, fromSchemaText, toSchema } from "./_schema.ts";
+import { Seqlock } from "./_seqlock.ts";
+import { formatError } from "./format_error.ts";
+import { describeValue } from "../ffi/describe_value.ts";
 
 /** Copies a file makes before it generates a reader for its layout. */
 const COMPILE_AFTER = 16;
-
-/** The odd sequence value that names this process as the writer inside an update. */
-const HOLDING = (PID << 1) | 1;
-
-import { firstDifference, fromSchemaText, toSchema } from "./_schema.ts";
-import { FormatError } from "./format_error.ts";
-import { StaleWriterError, staleWriterMessage } from "./stale_writer_error.ts";
 
 /** Options for {@linkcode StructFile.create}. */
 export interface StructFileCreateOptions<F extends Fields> {
@@ -112,12 +115,6 @@ export let readConsistently: <T>(
 const layoutCache = new Map<string, StructType>();
 const LAYOUT_CACHE_SIZE = 64;
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-/** Blocks the thread for `ms` milliseconds (`Atomics.wait` on private memory). */
-function sleep(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
-}
-
 const encoder = new TextEncoder();
 /** Keeps a byte order mark, so that a schema starting with one is refused (`docs/FORMAT.md`). */
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -177,28 +174,19 @@ export class StructFile<F extends Fields = Fields> {
   readonly #dataOffset: number;
   readonly #arrays: Arrays;
   /** Generated on the `COMPILE_AFTER`th snapshot: until then snapshots copy without it. */
-  #reader: View | undefined;
+  #reader: Reader | undefined;
   #snapshots = 0;
-  /** The sequence word and the `lastEven` word after it. */
-  readonly #sequence: Int32Array;
-  /** The same two words, for 64-bit loads on read-only maps under Bun. */
-  readonly #sequence64: BigInt64Array | undefined;
-  readonly #writerPid: Int32Array;
-  /** `writerPid` and the reserved word after it, for 64-bit loads on read-only maps under Bun. */
-  readonly #writerPid64: BigInt64Array | undefined;
-  readonly #writerStart: BigUint64Array;
-  /** `writerStart` as two 32-bit halves: comparing them allocates no BigInt. */
-  readonly #writerStartHalves: Uint32Array;
-  /** This process's start time in two halves, for a writable file. */
-  readonly #ownStartLow: number;
-  readonly #ownStartHigh: number;
-  readonly #timeout: number;
+  /** The header's sequence lock: updates take it, snapshots retry around it. */
+  readonly #lock: Seqlock;
   /** The file that was at the path when it was opened (undefined if it could not be told). */
   readonly #identity: FileIdentity | undefined;
   #updating = false;
 
   static {
-    readConsistently = (file, read) => file.#consistently(() => read(file.#arrays, file.#dataOffset));
+    readConsistently = (file, read) => {
+      if (file.#file.closed) throw new TypeError(`Cannot snapshot ${JSON.stringify(file.path)}: the file is closed`);
+      return file.#lock.read(() => read(file.#arrays, file.#dataOffset));
+    };
   }
 
   private constructor(
@@ -211,44 +199,11 @@ export class StructFile<F extends Fields = Fields> {
     this.#file = file;
     this.#identity = identity;
     this.#type = type;
-    this.#timeout = timeout;
-    // In bounds: readHeader (or create) checked dataOffset + type.size <= file size, and
-    // the header fields below lie in its first 128 bytes.
+    // In bounds: readHeader (or create) checked dataOffset + type.size <= file size.
     this.#dataOffset = dataOffset;
     this.#arrays = arraysFor(file.buffer);
-    const Reader = cachedReaderFor(type, type.align); // a layout this process has read before
-    if (Reader !== undefined) this.#reader = new Reader(this.#arrays, dataOffset);
-    this.#sequence = new Int32Array(file.buffer, OFFSET.sequence, 2);
-    this.#sequence64 = ATOMIC_LOAD_MAY_WRITE && !file.writable
-      ? new BigInt64Array(file.buffer, OFFSET.sequence, 1)
-      : undefined;
-    this.#writerPid = new Int32Array(file.buffer, OFFSET.writerPid, 1);
-    this.#writerPid64 = this.#sequence64 && new BigInt64Array(file.buffer, OFFSET.writerPid, 1);
-    this.#writerStart = new BigUint64Array(file.buffer, OFFSET.writerStart, 1);
-    this.#writerStartHalves = new Uint32Array(file.buffer, OFFSET.writerStart, 2);
-    // Read here, not at import: it reads /proc, which a reader may have no permission for.
-    const own = file.writable ? ownStartTime() : 0n;
-    this.#ownStartLow = Number(own & 0xffffffffn);
-    this.#ownStartHigh = Number(own >> 32n);
-    // An earlier process with this pid is forgotten now, unless it died inside an update:
-    // then the header is the evidence that the sequence's holder is dead, and the first
-    // update forgets it once it has taken over.
-    if (file.writable && this.#load() !== HOLDING) this.#forgetEarlierProcess();
-  }
-
-  /**
-   * Clears the header's writer if it names an earlier process that had this pid (gone: a pid
-   * belongs to one running process). Between taking the sequence and recording itself,
-   * this process must not be paired with that one's start time, and judged dead.
-   */
-  #forgetEarlierProcess(): void {
-    if (this.#writerPid[0] === PID && !this.#recordsThisProcess()) Atomics.store(this.#writerPid, 0, 0);
-  }
-
-  /** Whether the header's start time is this process's. */
-  #recordsThisProcess(): boolean {
-    const start = this.#writerStartHalves;
-    return start[0] === this.#ownStartLow && start[1] === this.#ownStartHigh;
+    this.#reader = existingReader(type, this.#arrays, dataOffset, type.align); // a layout this process has read before
+    this.#lock = new Seqlock(file.buffer, file.writable, file.path, timeout);
   }
 
   /**
@@ -285,10 +240,14 @@ export class StructFile<F extends Fields = Fields> {
     options: StructFileCreateOptions<F> = {},
   ): StructFile<F> {
     if (type?.kind !== "struct" && type?.kind !== "union" || typeof type.view !== "function") {
-      throw new TypeError(`Cannot create struct file ${JSON.stringify(path)}: expected a struct type`);
+      throw new TypeError(
+        `Cannot create struct file ${JSON.stringify(path)}: expected a struct type, got ${describeValue(type)}`,
+      );
     }
     if (typeof options !== "object" || options === null) {
-      throw new TypeError(`Cannot create struct file ${JSON.stringify(path)}: options must be an object`);
+      throw new TypeError(
+        `Cannot create struct file ${JSON.stringify(path)}: options must be an object, got ${describeValue(options)}`,
+      );
     }
     const schema = encoder.encode(JSON.stringify(toSchema(type)));
     if (schema.length > MAX_SCHEMA_LENGTH) {
@@ -356,7 +315,9 @@ export class StructFile<F extends Fields = Fields> {
    */
   static open<F extends Fields = Fields>(path: string, options: StructFileOpenOptions<F> = {}): StructFile<F> {
     if (typeof options !== "object" || options === null) {
-      throw new TypeError(`Cannot open struct file ${JSON.stringify(path)}: options must be an object`);
+      throw new TypeError(
+        `Cannot open struct file ${JSON.stringify(path)}: options must be an object, got ${describeValue(options)}`,
+      );
     }
     const timeout = validateTimeout(options.timeout ?? 1000);
     // Before mapping: should the path be replaced in between, the file mapped is the newer
@@ -369,7 +330,7 @@ export class StructFile<F extends Fields = Fields> {
       file = openMappedFile(path, { write: options.write ?? false, lock: options.lock }, libc().maxBufferLength);
     } catch (error) {
       if (error instanceof MmapError && error.code === "EINVAL" && error.syscall === "mmap") {
-        throw new FormatError(path, "truncated", "the file is empty", { cause: error });
+        throw formatError(path, "truncated", "the file is empty", { cause: error });
       }
       throw error;
     }
@@ -379,13 +340,13 @@ export class StructFile<F extends Fields = Fields> {
       const schema = new Uint8Array(file.buffer, header.schemaOffset, header.schemaLength).slice();
       const hash = fnv1a64(schema);
       if (hash !== header.layoutHash) {
-        throw new FormatError(path, "hash", "the schema does not match the layout hash in the header");
+        throw formatError(path, "hash", "the schema does not match the layout hash in the header");
       }
       let text: string;
       try {
         text = decoder.decode(schema);
       } catch (error) {
-        throw new FormatError(path, "schema", "the schema is not valid UTF-8", { cause: error });
+        throw formatError(path, "schema", "the schema is not valid UTF-8", { cause: error });
       }
       let type = layoutCache.get(text);
       if (type === undefined) {
@@ -394,10 +355,10 @@ export class StructFile<F extends Fields = Fields> {
         layoutCache.set(text, type);
       }
       if (type.size !== header.dataLength) {
-        throw new FormatError(path, "layout", `the data area has ${header.dataLength} bytes, the layout ${type.size}`);
+        throw formatError(path, "layout", `the data area has ${header.dataLength} bytes, the layout ${type.size}`);
       }
       if (header.dataOffset % type.align !== 0) {
-        throw new FormatError(
+        throw formatError(
           path,
           "header",
           `data offset ${header.dataOffset} is not aligned to the layout's ${type.align}`,
@@ -406,7 +367,7 @@ export class StructFile<F extends Fields = Fields> {
       if (options.type !== undefined) {
         const difference = firstDifference(toSchema(options.type), toSchema(type));
         if (difference !== undefined) {
-          throw new FormatError(
+          throw formatError(
             path,
             "type-mismatch",
             `the file's layout differs from the expected one: ${difference}`,
@@ -444,16 +405,7 @@ export class StructFile<F extends Fields = Fields> {
     if (this.#file.closed) {
       throw new TypeError(`Cannot read the version of ${JSON.stringify(this.path)}: the file is closed`);
     }
-    // While an update is under way the word names its writer: report the update's number,
-    // the even value it started from plus one, as read while the same update is under way.
-    let s = this.#load();
-    for (let tries = 0; (s & 1) !== 0 && tries < 8; tries++) {
-      const started = this.#sequence[1] | 1;
-      const again = this.#load();
-      if (again === s) return started >>> 0;
-      s = again;
-    }
-    return ((s & 1) === 0 ? s : this.#sequence[1] | 1) >>> 0;
+    return this.#lock.version();
   }
 
   /** The path the file was opened or created at. */
@@ -510,37 +462,7 @@ export class StructFile<F extends Fields = Fields> {
       );
     }
     if (this.#updating) throw new TypeError(`Cannot update ${JSON.stringify(this.path)}: update() calls cannot nest`);
-    const sequence = this.#sequence;
-    // Take the write section: from an even value to the odd value that names this process,
-    // atomically, so that a reader who sees the update under way also sees who makes it.
-    // The first try expects lastEven, which equals the sequence between updates: a plain
-    // read, where an atomic load would cost as much as a third of the update. A wrong
-    // guess only fails the compare-and-swap, which returns the actual value.
-    let s = sequence[1] & ~1;
-    let started = 0;
-    for (let attempt = 0;; attempt++) {
-      const found = Atomics.compareExchange(sequence, 0, s, HOLDING);
-      if (found === s) break;
-      s = found;
-      if (attempt >= 64) {
-        // Other writers keep winning: bounded like any other wait.
-        if (started === 0) started = performance.now();
-        this.#giveUpIfLate(started, "update");
-      }
-      while ((s & 1) !== 0) {
-        if (started === 0) started = performance.now();
-        s = this.#waitForWriter(s, true, started);
-      }
-    }
-    // Where this update started from, for a writer that takes over if this process dies.
-    sequence[1] = s;
-    if (this.#writerPid[0] !== PID || !this.#recordsThisProcess()) {
-      // Record this process's start time, which tells it from a later process with its pid.
-      // Clearing the pid first keeps a reader from pairing this pid with another's start.
-      Atomics.store(this.#writerPid, 0, 0);
-      this.#writerStart[0] = ownStartTime();
-      Atomics.store(this.#writerPid, 0, PID);
-    }
+    const s = this.#lock.enter();
     this.#updating = true;
     let thrown: { error: unknown } | undefined;
     try {
@@ -550,33 +472,8 @@ export class StructFile<F extends Fields = Fields> {
       throw error;
     } finally {
       this.#updating = false;
-      const next = (s + 2) | 0;
-      // lastEven moves on only from this update's start: had another writer taken over,
-      // it may have moved it further, and it must never go back.
-      if (sequence[1] === s) sequence[1] = next;
-      // A compare-and-swap, not a store: should another writer have taken the file over
-      // (judging this process dead), its update must not be marked finished by this one.
-      if (Atomics.compareExchange(sequence, 0, HOLDING, next) !== HOLDING) this.#lostUpdate(thrown);
+      this.#lock.leave(s, thrown);
     }
-  }
-
-  /**
-   * Throws: another writer took the write section over while this process was in it.
-   * `thrown` is what `fn` threw, if it did: the error's cause.
-   */
-  #lostUpdate(thrown: { error: unknown } | undefined): never {
-    const now = this.#load();
-    const pid = (now & 1) !== 0 ? now >>> 1 : this.#loadWriterPid() >>> 0;
-    const error = new StaleWriterError(
-      this.path,
-      pid,
-      true,
-      undefined,
-      `Cannot finish the update of ${JSON.stringify(this.path)}: another writer (process ${pid}) took the file ` +
-        `over during it, judging this process dead; the data may mix both updates`,
-    );
-    if (thrown !== undefined) error.cause = thrown.error;
-    throw error;
   }
 
   /**
@@ -624,38 +521,21 @@ export class StructFile<F extends Fields = Fields> {
    * @throws {StaleWriterError} As `snapshot`.
    */
   snapshotWithVersion(): [StructValue<F>, number] {
-    // #consistently() with the copy written in: a call through a closure here costs a few
+    // Seqlock.read() with the copy written in: a call through a closure here costs a few
     // nanoseconds of the 60 to 110 a snapshot of 32 fields takes.
     if (this.#file.closed) throw new TypeError(`Cannot snapshot ${JSON.stringify(this.path)}: the file is closed`);
+    const lock = this.#lock;
     let started = 0;
     for (let attempt = 0;; attempt++) {
-      const before = this.#load();
+      const before = lock.load();
       if ((before & 1) === 0) {
         const reader = this.#reader;
         const value = reader !== undefined ? reader.$read() : this.#copyInterpreted();
-        if (this.#load() === before) return [value as StructValue<F>, before >>> 0];
+        if (lock.load() === before) return [value as StructValue<F>, before >>> 0];
       }
       if (attempt < 64) continue; // contended: spin briefly first
       if (started === 0) started = performance.now();
-      if ((before & 1) !== 0) this.#waitForWriter(before, false, started);
-      else this.#giveUpIfLate(started, "snapshot"); // updates keep coming faster than a copy can be taken
-    }
-  }
-
-  /** Runs `read` (which only reads the data) until no update overlapped it: the sequence lock. */
-  #consistently<T>(read: () => T): [T, number] {
-    if (this.#file.closed) throw new TypeError(`Cannot snapshot ${JSON.stringify(this.path)}: the file is closed`);
-    let started = 0;
-    for (let attempt = 0;; attempt++) {
-      const before = this.#load();
-      if ((before & 1) === 0) {
-        const value = read();
-        if (this.#load() === before) return [value, before >>> 0];
-      }
-      if (attempt < 64) continue; // contended: spin briefly first
-      if (started === 0) started = performance.now();
-      if ((before & 1) !== 0) this.#waitForWriter(before, false, started);
-      else this.#giveUpIfLate(started, "snapshot"); // updates keep coming faster than a copy can be taken
+      lock.waitToRead(before, started);
     }
   }
 
@@ -713,7 +593,7 @@ export class StructFile<F extends Fields = Fields> {
     // The path names the mapped file: its size now is that file's.
     const end = this.#dataOffset + this.#type.size;
     if (now.size < end) {
-      throw new FormatError(
+      throw formatError(
         this.path,
         "truncated",
         `the file was truncated to ${now.size} bytes while open, its data ends at byte ${end}`,
@@ -729,95 +609,9 @@ export class StructFile<F extends Fields = Fields> {
    */
   #copyInterpreted(): unknown {
     if (++this.#snapshots >= COMPILE_AFTER) {
-      this.#reader = new (readerFor(this.#type, this.#type.align))(this.#arrays, this.#dataOffset);
+      this.#reader = generatedReader(this.#type, this.#arrays, this.#dataOffset, this.#type.align);
     }
     return readInterpreted(this.#type, this.#arrays, this.#dataOffset);
-  }
-
-  /** `Atomics.load` of the sequence word, as a signed 32-bit value. */
-  #load(): number {
-    const wide = this.#sequence64;
-    // In bounds: the 8 bytes at OFFSET.sequence are the sequence and lastEven, and
-    // this platform is little-endian, so the low half is the sequence.
-    return wide === undefined ? Atomics.load(this.#sequence, 0) : Number(BigInt.asIntN(32, Atomics.load(wide, 0)));
-  }
-
-  /** `Atomics.load` of the header's `writerPid`. */
-  #loadWriterPid(): number {
-    const wide = this.#writerPid64;
-    return wide === undefined ? Atomics.load(this.#writerPid, 0) : Number(BigInt.asIntN(32, Atomics.load(wide, 0)));
-  }
-
-  /**
-   * The writer inside the update that `sequence` (odd) names, and whether it runs. The
-   * header's start time is that process's only if the header names it, before and after
-   * the start time is read: a new writer records itself just after taking the sequence,
-   * and until then its pid alone decides.
-   */
-  #holder(sequence: number): [pid: number, alive: boolean] {
-    const pid = sequence >>> 1;
-    const recorded = this.#loadWriterPid() >>> 0;
-    const start = this.#writerStart[0];
-    const known = recorded === pid && this.#loadWriterPid() >>> 0 === pid;
-    return [pid, isAlive(pid, known ? start : 0n)];
-  }
-
-  /** Throws a {@linkcode StaleWriterError} once the caller has waited `timeout` since `started`. */
-  #giveUpIfLate(started: number, action: "snapshot" | "update"): void {
-    const waited = performance.now() - started;
-    if (waited >= this.#timeout) {
-      const now = this.#load();
-      // Even: updates keep coming faster than this caller gets a turn; their writers run.
-      const [pid, alive] = (now & 1) !== 0 ? this.#holder(now) : [this.#loadWriterPid() >>> 0, true];
-      const ms = Math.round(waited);
-      throw new StaleWriterError(this.path, pid, alive, ms, staleWriterMessage(action, this.path, pid, alive, ms));
-    }
-  }
-
-  /**
-   * Waits for the sequence to move on from `seen` (odd: a writer is inside an update) and
-   * returns its new value. Gives up when that writer is dead (or, with `takeOver`, moves the
-   * sequence on to even so that a new writer can proceed), and when the caller has waited
-   * `timeout` in all since `started`, however often the sequence changed in between.
-   */
-  #waitForWriter(seen: number, takeOver: boolean, started: number): number {
-    const action = takeOver ? "update" : "snapshot";
-    this.#giveUpIfLate(started, action);
-    let pause = 0.05;
-    for (let spins = 0;; spins++) {
-      const now = this.#load();
-      if (now !== seen) return now;
-      // Most updates take well under a microsecond: spin a little before the syscalls.
-      if (spins < 2000) continue;
-      const [pid, alive] = this.#holder(seen);
-      // Re-read: a start time read from the header belongs to the holder of `seen` only
-      // if the sequence still holds it.
-      if (this.#load() !== seen) continue;
-      if (!alive) {
-        if (!takeOver) {
-          throw new StaleWriterError(this.path, pid, false, 0, staleWriterMessage(action, this.path, pid, false));
-        }
-        // Finish the dead writer's update for it: on to the even value after the one it
-        // started from. lastEven moves first, so that it never lags the sequence: were this
-        // process to stop between the two, the next writer to take over would still move
-        // the sequence on to a value no reader has seen.
-        const lastEven = this.#sequence[1];
-        const next = ((lastEven & ~1) + 2) | 0;
-        if (
-          Atomics.compareExchange(this.#sequence, 1, lastEven, next) === lastEven &&
-          Atomics.compareExchange(this.#sequence, 0, seen, next) === seen &&
-          pid === PID
-        ) {
-          // The dead writer had this process's pid (an earlier process, by its start time):
-          // forget it before this process takes the sequence (see the constructor).
-          this.#forgetEarlierProcess();
-        }
-        return this.#load();
-      }
-      this.#giveUpIfLate(started, action);
-      sleep(pause);
-      pause = Math.min(pause * 2, 10);
-    }
   }
 
   /**

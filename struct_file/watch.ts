@@ -6,6 +6,7 @@
 
 import type { Fields, StructType, StructValue } from "../layout/struct.ts";
 import { StructFile } from "./struct_file.ts";
+import { describeValue } from "../ffi/describe_value.ts";
 
 /** Options for {@linkcode watch}. */
 export interface WatchOptions<F extends Fields> {
@@ -135,7 +136,11 @@ export async function* follow<F extends Fields, T>(
 ): AsyncGenerator<FollowEvent<F, T>, void, undefined> {
   const interval = options.interval ?? 100;
   if (typeof interval !== "number" || !(interval > 0) || interval > 2 ** 31) {
-    throw new RangeError(`Cannot watch ${JSON.stringify(path)}: interval must be a positive number of milliseconds`);
+    throw new RangeError(
+      `Cannot watch ${JSON.stringify(path)}: interval must be a positive number of milliseconds, got ${
+        describeValue(interval)
+      }`,
+    );
   }
   const signal = options.signal;
   if (signal?.aborted) return;

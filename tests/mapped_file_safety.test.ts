@@ -30,6 +30,7 @@ import { describe, test } from "node:test";
 import { ensurePrivateDirectory, MappedFile, MmapError } from "../mod.ts";
 import { createMappedFile } from "../mapped_file.ts";
 import { libc } from "../ffi/libc.ts";
+import { errnoName } from "../ffi/errno.ts";
 import { command, finish, firstLine, run, runtime, start, tempDir } from "./_helpers.ts";
 
 const NOBODY = 65534;
@@ -424,7 +425,7 @@ describe("MappedFile lock", () => {
       const fd = openSync(tmp.path(temporary), "r");
       try {
         const result = c.flock(fd, k.LOCK_SH | k.LOCK_NB);
-        seen = result === -1 ? k.ERRNO_NAMES[c.errno()] : "unlocked";
+        seen = result === -1 ? errnoName(c.errno()) : "unlocked";
       } finally {
         closeSync(fd);
       }

@@ -21,7 +21,7 @@ import {
   watch,
 } from "../mod.ts";
 import { fnv1a64, OFFSET } from "../struct_file/_format.ts";
-import { arraysFor, readInterpreted } from "../layout/_codegen.ts";
+import { arraysFor, readInterpreted } from "../layout/reader.ts";
 import { LAYOUTS } from "./fixtures/layouts.ts";
 import { Pair } from "./fixtures/pair.ts";
 import { rewriteSchema } from "./_struct_files.ts";
