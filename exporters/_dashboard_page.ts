@@ -95,11 +95,13 @@ details.family > summary { cursor: pointer; padding: 6px 10px; display: flex; ga
 .family .body { padding: 0 10px 10px; }
 .family .chart { min-height: 180px; }
 .family .note { color: var(--muted); font-size: 12px; margin: 2px 0 6px; }
-table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; table-layout: fixed; }
-th:first-child { width: 40%; }
-th, td { text-align: right; padding: 2px 8px; border-top: 1px solid var(--line); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-th:first-child, td:first-child { text-align: left; font-family: ui-monospace, monospace; white-space: normal; overflow-wrap: anywhere; }
-th { color: var(--muted); font-weight: normal; font-size: 12px; }
+table.rows { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; table-layout: fixed; }
+.rows th:first-child { width: 40%; }
+.rows th, .rows td { text-align: right; padding: 2px 8px; border-top: 1px solid var(--line); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.rows th:first-child, .rows td:first-child { text-align: left; font-family: ui-monospace, monospace; white-space: normal; overflow-wrap: anywhere; }
+.rows th { color: var(--muted); font-weight: normal; font-size: 12px; }
+.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; vertical-align: baseline; }
+.note .swatch { margin-left: 10px; }
 body.stale td { color: var(--muted); }
 `;
 
@@ -223,7 +225,7 @@ export const DASHBOARD_JS = `"use strict";
     var body = el("div", "body");
     var chartEl = el("div", "chart");
     var note = el("div", "note");
-    var table = el("table");
+    var table = el("table", "rows");
     var head = el("tr");
     head.append(el("th", "", "labels"));
     columnsOf(json.type).forEach(function (c) { head.append(el("th", "", c === "rate" ? "rate" : c)); });
@@ -246,7 +248,10 @@ export const DASHBOARD_JS = `"use strict";
   function newSeries(family, json, key) {
     var row = el("tr");
     row.setAttribute("data-labels", key);
-    row.append(el("td", "labels", labelText(json.labels)));
+    var labelsCell = el("td", "labels");
+    var swatch = el("span", "swatch");
+    labelsCell.append(swatch, labelText(json.labels));
+    row.append(labelsCell);
     var cells = {};
     columnsOf(family.type).forEach(function (c) {
       cells[c] = el("td", "col-" + c);
@@ -255,7 +260,7 @@ export const DASHBOARD_JS = `"use strict";
     // Rows created after the first poll start with gaps, so that every history lines up with the times.
     var history = [];
     for (var i = 0; i < times.length - 1; i++) history.push(null);
-    var series = { key: key, labels: json.labels, row: row, cells: cells, history: history, last: null, lastTime: 0, current: {} };
+    var series = { key: key, labels: json.labels, row: row, swatch: swatch, cells: cells, history: history, last: null, lastTime: 0, current: {} };
     row.mmstructSeries = series;
     rowObserver.observe(row);
     return series;
@@ -359,14 +364,16 @@ export const DASHBOARD_JS = `"use strict";
     if (family.type === "histogram") {
       return {
         labels: QUANTILES.map(function (q) { return "p" + Math.round(q * 100); }),
+        rows: [],
         data: [times].concat(family.quantiles),
-        note: "p50, p90 and p99 of the observations of the last " + WINDOW_S + " s, all series together (estimated from the buckets)",
+        note: "quantiles of the observations of the last " + WINDOW_S + " s, all series together (estimated from the buckets):",
       };
     }
     var shown = family.order.slice(0, MAX_LINES);
     var what = family.type === "counter" ? "rate per second" : "value";
     return {
       labels: shown.map(function (s) { return labelText(s.labels); }),
+      rows: shown,
       data: [times].concat(shown.map(function (s) { return s.history; })),
       note: what + (family.order.length > shown.length ? " of the first " + shown.length + " of " + family.order.length + " series" : ""),
     };
@@ -385,17 +392,27 @@ export const DASHBOARD_JS = `"use strict";
         width: width,
         height: 170,
         scales: { x: { time: true } },
-        legend: { live: true },
+        legend: { show: false }, // the rows' swatches (or the note's, for quantiles) say which line is which
         series: [{}].concat(c.labels.map(function (label, i) {
           return { label: label, stroke: COLORS[i % COLORS.length], width: 1.5, value: function (_u, v) { return format(v); } };
         })),
         axes: [{}, { size: 70, values: function (_u, ticks) { return ticks.map(format); } }],
       }, c.data, family.chartEl);
+      // Each line's color beside what it draws: the rows charted, or the quantiles.
+      family.order.forEach(function (series) { series.swatch.style.background = "transparent"; });
+      c.rows.forEach(function (series, i) { series.swatch.style.background = COLORS[i % COLORS.length]; });
+      family.note.replaceChildren(c.note);
+      if (c.rows.length === 0) {
+        c.labels.forEach(function (label, i) {
+          var swatch = el("span", "swatch");
+          swatch.style.background = COLORS[i % COLORS.length];
+          family.note.append(swatch, label);
+        });
+      }
     } else {
       if (Math.abs(family.chart.width - width) > 1) family.chart.setSize({ width: width, height: 170 });
       family.chart.setData(c.data);
     }
-    setText(family.note, c.note);
   }
 
   function showWriters(writers) {
