@@ -120,7 +120,7 @@ async function openDashboard(
 
 /** The CSS selector of a table cell of the dashboard: a series' column in a family. */
 function cell(family: string, labels: Record<string, string>, column: string): string {
-  return `details[data-family="${family}"] tr[data-labels='${JSON.stringify(labels)}'] td.col-${column}`;
+  return `details[data-family="${family}"] [data-labels='${JSON.stringify(labels)}'] .col-${column}`;
 }
 
 /** Scrolls to the cell and waits (up to a minute: the machine is shared) until its text is `text`. */
@@ -321,7 +321,7 @@ test("the dashboard shows live values, draws their history, marks a dead writer 
   temperatures.delete("hall");
   await expectAll(page);
   await page.waitForFunction(() => document.querySelector("#writers")!.classList.contains("dead"));
-  await page.waitForFunction(() => document.querySelector(`tr[data-labels='{"room":"hall"}']`) === null);
+  await page.waitForFunction(() => document.querySelector(`[data-labels='{"room":"hall"}']`) === null);
 
   // The server gone: the page says so instead of showing the last values as live.
   server.child.kill("SIGKILL");
@@ -348,7 +348,7 @@ test("the dashboard shows every one of a thousand series, also those scrolled in
   await using chromium = await browser();
   const { page, problems } = await openDashboard(chromium, server.origin);
   await waitForText(page, `details[data-family="http_requests"] .count`, `${requests.series.length} series`);
-  const rows = await page.evaluate(() => document.querySelectorAll("tr[data-labels]").length);
+  const rows = await page.evaluate(() => document.querySelectorAll("[data-labels]").length);
   const total = collected.families.reduce((n, f) => n + f.series.length, 0);
   assert.equal(rows, total);
   // The last row, far below the fold: its value is written once it is on screen, and it

@@ -11,7 +11,8 @@
  *
  * `--measure SERIES` takes no picture: one writer with about SERIES series, and the page's
  * cost over 10 s: how long each update took (the page's `mmstruct-update` performance
- * measures) and the longest gaps between animation frames (what a reader feels as a freeze).
+ * measures) and the longest gaps between animation frames (what a reader feels as a freeze),
+ * then the same gaps on a page that does nothing, for the share of the machine's own load.
  *
  * @module
  */
@@ -74,24 +75,27 @@ try {
 
   if (values.measure !== undefined) {
     await page.waitForFunction(() => performance.getEntriesByName("mmstruct-update").length > 0);
-    const gaps = await page.evaluate(() =>
-      new Promise((resolve) => {
-        const gaps = [];
-        let last = performance.now();
-        const end = last + 10_000;
-        const frame = (t) => {
-          gaps.push(t - last);
-          last = t;
-          if (t < end) requestAnimationFrame(frame);
-          else resolve(gaps);
-        };
-        requestAnimationFrame(frame);
-      })
-    );
+    /** Gaps between animation frames over 10 s, longest first. */
+    const frameGaps = () =>
+      page.evaluate(() =>
+        new Promise((resolve) => {
+          const gaps = [];
+          let last = performance.now();
+          const end = last + 10_000;
+          const frame = (t) => {
+            gaps.push(t - last);
+            last = t;
+            if (t < end) requestAnimationFrame(frame);
+            else resolve(gaps.sort((a, b) => b - a));
+          };
+          requestAnimationFrame(frame);
+        })
+      );
+    const gaps = await frameGaps();
     const updates = await page.evaluate(() =>
       performance.getEntriesByName("mmstruct-update").map((entry) => entry.duration)
     );
-    const rows = await page.evaluate(() => document.querySelectorAll("tr[data-labels]").length);
+    const rows = await page.evaluate(() => document.querySelectorAll("[data-labels]").length);
     const later = updates.slice(1).sort((a, b) => a - b);
     const ms = (x) => `${x.toFixed(1)} ms`;
     console.log(`${rows} series on the page, ${updates.length} updates`);
@@ -99,9 +103,11 @@ try {
       `update: first ${ms(updates[0])} (builds the rows), then median ${ms(later[later.length >> 1])}, ` +
         `max ${ms(later.at(-1))}`,
     );
-    console.log(
-      `frames in 10 s: ${gaps.length}, longest gaps ${gaps.sort((a, b) => b - a).slice(0, 3).map(ms).join(", ")}`,
-    );
+    console.log(`frames in 10 s: ${gaps.length}, longest gaps ${gaps.slice(0, 3).map(ms).join(", ")}`);
+    // The same on a page that does nothing: what the machine's load alone costs.
+    await page.goto(`${origin}/healthz`);
+    const idle = await frameGaps();
+    console.log(`an idle page, meanwhile: ${idle.length} frames, longest gaps ${idle.slice(0, 3).map(ms).join(", ")}`);
   } else {
     // The batch job dies: the page shows it as dead (its counts kept, its gauges gone).
     await new Promise((resolve) => setTimeout(resolve, Number(values.seconds) * 500));
