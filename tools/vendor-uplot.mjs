@@ -37,7 +37,10 @@ export function generate() {
   const js = readFileSync(join(uplot, "dist", "uPlot.iife.min.js"), "utf8");
   const css = readFileSync(join(uplot, "dist", "uPlot.min.css"), "utf8");
   // A comment cannot hold "*/"; uPlot's license does not, and this keeps it that way.
-  if (licenseText.includes("*/")) throw new Error("uPlot's LICENSE contains */: cannot put it in a comment");
+  if (licenseText.includes("*/")) {
+    console.error("vendor-uplot: uPlot's LICENSE contains */: it cannot go in a comment as it is");
+    process.exit(1);
+  }
   const banner = `/*! uPlot ${version} (https://github.com/leeoniya/uPlot), ${license} license:\n${licenseText}\n*/\n`;
   const comment = licenseText.split("\n").map((line) => ` * ${line}`.trimEnd()).join("\n");
   const constants = [
