@@ -131,7 +131,8 @@ $XDG_RUNTIME_DIR/mmstruct-metrics, else /dev/shm/mmstruct-metrics-<uid>).
   metrics every process's metrics merged, once (default format: table)
   compact fold the files of processes that have exited into one archive
   serve   HTTP for Prometheus: GET /metrics (Prometheus text, or OpenMetrics when
-          asked), /metrics.json, /healthz; compacts periodically; stops on SIGINT/SIGTERM
+          asked), /metrics.json, /healthz, a live dashboard at /; compacts periodically;
+          stops on SIGINT/SIGTERM
   munin   a munin plugin: config, autoconf, or the values (one graph per metric
           when MUNIN_CAP_MULTIGRAPH is set); symlinked as mmstruct_<name>, it is one
   check   a Nagios/Icinga plugin: a metric against Nagios ranges, with perfdata

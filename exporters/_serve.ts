@@ -11,6 +11,7 @@ import process from "node:process";
 import type { Collected } from "../metrics/collect.ts";
 import { compact } from "../metrics/compact.ts";
 import { MmapError } from "../ffi/mmap_error.ts";
+import { dashboardRoutes } from "./_dashboard_routes.ts";
 import { listen } from "./_http_server.ts";
 import { metricsRoutes } from "./_metrics_routes.ts";
 import { router } from "./_routes.ts";
@@ -122,6 +123,7 @@ export async function serve(options: ServeOptions, out: ServeOutput): Promise<nu
     new Response("ok\n", {
       headers: { "content-type": "text/plain; charset=utf-8", "content-length": "3" },
     }));
+  for (const [path, route] of dashboardRoutes(dir)) routes.set(path, route);
 
   const server = await listen(router(routes), {
     hostname: options.hostname,
