@@ -21,7 +21,7 @@ const COMPILE_AFTER = 16;
 /** The odd sequence value that names this process as the writer inside an update. */
 const HOLDING = (PID << 1) | 1;
 
-import { firstDifference, fromSchemaText, toSchema } from "./_schema.ts";
+import { firstDifference, formatVersionOf, fromSchemaText, toSchema } from "./_schema.ts";
 import { FormatError } from "./format_error.ts";
 import { StaleWriterError, staleWriterMessage } from "./stale_writer_error.ts";
 
@@ -302,6 +302,7 @@ export class StructFile<F extends Fields = Fields> {
       { size: dataOffset + type.size, mode: options.mode, overwrite: options.overwrite, lock: options.lock },
       (buffer) => {
         writeHeader(buffer, {
+          version: formatVersionOf(type),
           schemaLength: schema.length,
           dataOffset,
           dataLength: type.size,
@@ -387,11 +388,13 @@ export class StructFile<F extends Fields = Fields> {
       } catch (error) {
         throw new FormatError(path, "schema", "the schema is not valid UTF-8", { cause: error });
       }
-      let type = layoutCache.get(text);
+      // The version is part of the key: a version 2 schema with a bitfield is refused.
+      const key = `${header.version}:${text}`;
+      let type = layoutCache.get(key);
       if (type === undefined) {
-        type = fromSchemaText(text, path);
+        type = fromSchemaText(text, path, header.version);
         if (layoutCache.size >= LAYOUT_CACHE_SIZE) layoutCache.delete(layoutCache.keys().next().value!);
-        layoutCache.set(text, type);
+        layoutCache.set(key, type);
       }
       if (type.size !== header.dataLength) {
         throw new FormatError(path, "layout", `the data area has ${header.dataLength} bytes, the layout ${type.size}`);
