@@ -5,7 +5,7 @@
  */
 
 import { dimensions, nameComposites, validateTypeName } from "./to_c.ts";
-import type { BitsType, CompositeType, FieldInfo } from "./types.ts";
+import type { BitsType, CompositeType, FieldInfo, FieldType, ScalarType } from "./types.ts";
 
 const PYTHON_KEYWORDS = new Set(
   ("False None True and as assert async await break class continue def del elif else except finally for from " +
@@ -59,8 +59,8 @@ function bitfieldUnits(run: FieldInfo[], from: number, limit: number, what: stri
     return undefined;
   };
   for (const field of run) {
-    const firstBit = field.offset * 8 + field.bitOffset!;
-    const end = Math.ceil((firstBit + (field.type as BitsType).width) / 8);
+    const [firstBit, width] = bitRange(field);
+    const end = Math.ceil((firstBit + width) / 8);
     const unit = units.at(-1);
     if (unit !== undefined) {
       const before = units.length > 1 ? units[units.length - 2] : undefined;
@@ -83,10 +83,115 @@ function bitfieldUnits(run: FieldInfo[], from: number, limit: number, what: stri
   return units;
 }
 
-/** The ctypes type of a bitfield in a unit of `size` bytes: its signedness, the unit's size (`c_bool` in a 1-byte unit). */
-function bitfieldCtype(type: BitsType, size: number): string {
-  if (type.name === "bool" && size === 1) return "ctypes.c_bool";
-  return CTYPES_UNIT[size][type.signed ? 0 : 1];
+/** The first bit and the width of a bitfield, or of an integer field taken into a unit. */
+function bitRange(field: FieldInfo): [first: number, width: number] {
+  const type = field.type as BitsType | ScalarType;
+  return type.kind === "bits" ? [field.offset * 8 + field.bitOffset!, type.width] : [field.offset * 8, type.size * 8];
+}
+
+/**
+ * The ctypes type of a field in a unit of `size` bytes: the unit's size, the field's
+ * signedness. Never `c_bool`: ctypes reads a `c_bool` bitfield as its whole byte
+ * (CPython 3.11: `True` for a byte of 2 in a `c_bool` field of 1 bit), so `bool` bitfields
+ * are unsigned and read as 0 or 1.
+ */
+function bitfieldCtype(type: BitsType | ScalarType, size: number): string {
+  return CTYPES_UNIT[size][type.name.startsWith("i") ? 0 : 1];
+}
+
+/** Whether an integer field can be declared as a full-width bitfield of a unit: native order, not floating point. */
+const isInteger = (type: FieldType) =>
+  type.kind === "scalar" && type.byteOrder === "native" && type.name !== "f32" && type.name !== "f64";
+
+/**
+ * The `_fields_` lines of one struct or union, with bitfields grouped in units (see
+ * {@linkcode toCtypes}); with `absorb`, the integer fields next to bitfields can share their
+ * units (as full-width bitfields), and their names are added to `taken`.
+ *
+ * @throws {TypeError} If ctypes has no unit for a bitfield.
+ */
+function fieldLines(
+  composite: CompositeType,
+  className: string,
+  names: Map<CompositeType, string>,
+  absorb: boolean,
+  taken: Set<string>,
+): string[] {
+  const out: string[] = [];
+  let end = 0;
+  let pads = 0;
+  const fields = composite.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i];
+    // A run: consecutive bitfields, with the integer fields around them when `absorb`.
+    const packable = (f: FieldInfo) => f.type.kind === "bits" || (absorb && isInteger(f.type));
+    let j = i;
+    if (composite.kind === "struct" && packable(field)) {
+      while (j + 1 < fields.length && packable(fields[j + 1])) j++;
+    }
+    if (fields.slice(i, j + 1).some((f) => f.type.kind === "bits")) {
+      const next = fields[j + 1];
+      const limit = composite.kind === "union" || next === undefined ? composite.size : next.offset;
+      for (
+        const unit of bitfieldUnits(fields.slice(i, j + 1), composite.kind === "union" ? 0 : end, limit, className)
+      ) {
+        if (composite.kind === "struct" && unit.start > end) {
+          out.push(`        ("_mmstruct_pad${pads++}", ctypes.c_uint8 * ${unit.start - end}),`);
+        }
+        const padType = CTYPES_UNIT[unit.size][1];
+        let bit = unit.start * 8;
+        for (const f of unit.fields) {
+          const [first, width] = bitRange(f);
+          if (first > bit) out.push(`        ("_mmstruct_pad${pads++}", ${padType}, ${first - bit}),`);
+          out.push(`        ("${f.name}", ${bitfieldCtype(f.type as BitsType | ScalarType, unit.size)}, ${width}),`);
+          if (f.type.kind !== "bits") taken.add(f.name);
+          bit = first + width;
+        }
+        // Filled to its end, so that ctypes starts the next unit rather than continuing this one.
+        if (bit < (unit.start + unit.size) * 8) {
+          out.push(`        ("_mmstruct_pad${pads++}", ${padType}, ${(unit.start + unit.size) * 8 - bit}),`);
+        }
+        end = Math.max(end, unit.start + unit.size);
+      }
+      i = j;
+      continue;
+    }
+    if (composite.kind === "struct" && field.offset > end) {
+      out.push(`        ("_mmstruct_pad${pads++}", ctypes.c_uint8 * ${field.offset - end}),`);
+    }
+    const { element, lengths } = dimensions(field.type);
+    let pyType: string;
+    switch (element.kind) {
+      case "scalar": {
+        const plain = CTYPES_SCALAR[element.name];
+        pyType = element.byteOrder === "big"
+          ? `${plain}.__ctype_be__`
+          : element.byteOrder === "little"
+          ? `${plain}.__ctype_le__`
+          : plain;
+        break;
+      }
+      case "utf8":
+        pyType = `ctypes.c_char * ${element.size}`;
+        break;
+      case "bytes":
+        pyType = `ctypes.c_uint8 * ${element.size}`;
+        break;
+      default:
+        pyType = names.get(element as CompositeType)!;
+    }
+    // ctypes array types nest from the innermost dimension out: (T * 3) * 2 is T[2][3].
+    for (const n of [...lengths].reverse()) pyType = `(${pyType}) * ${n}`;
+    out.push(`        ("${field.name}", ${pyType}),`);
+    end = Math.max(end, field.offset + field.size);
+  }
+  if (composite.size > end) {
+    const padding = composite.kind === "union"
+      ? `ctypes.c_uint8 * ${composite.size}`
+      : `ctypes.c_uint8 * ${composite.size - end}`;
+    out.push(`        ("_mmstruct_pad${pads++}", ${padding}),`);
+  }
+  return out;
 }
 
 /**
@@ -103,7 +208,9 @@ function bitfieldCtype(type: BitsType, size: number): string {
  * on the bits gcc gives it, they are grouped into storage units of ctypes' own choosing: a
  * unit is 1, 2, 4 or 8 bytes, in bytes no other field uses, and is filled up with padding
  * bitfields; each field is declared with the unit's integer type of its own
- * signedness (so a `bool` bitfield reads as 0 or 1 in a unit wider than a byte). A layout
+ * signedness (a `bool` bitfield reads as 0 or 1: ctypes' `c_bool` bitfields read the whole
+ * byte). Where the bitfields need it, the integer fields next to them share their units
+ * as full-width bitfields. A layout
  * where no such unit holds a bitfield without overlapping other fields (`u8 a; u32 b : 3;
  * i64 c : 40; u16 d;`: `c` needs 5 bytes starting at byte 2, inside gcc's 8-byte unit
  * that holds `a` and `b`) is refused.
@@ -138,82 +245,24 @@ export function toCtypes(type: CompositeType, name: string): string {
     out.push("    _pack_ = 1");
     out.push('    _layout_ = "ms"');
     out.push("    _fields_ = [");
-    let end = 0;
-    let pads = 0;
-    const fields = composite.fields;
-    for (let i = 0; i < fields.length; i++) {
-      const field = fields[i];
-      if (field.type.kind === "bits") {
-        let j = i;
-        while (composite.kind === "struct" && j + 1 < fields.length && fields[j + 1].type.kind === "bits") j++;
-        const next = fields[j + 1];
-        const limit = composite.kind === "union" || next === undefined ? composite.size : next.offset;
-        for (
-          const unit of bitfieldUnits(fields.slice(i, j + 1), composite.kind === "union" ? 0 : end, limit, className)
-        ) {
-          if (composite.kind === "struct" && unit.start > end) {
-            out.push(`        ("_mmstruct_pad${pads++}", ctypes.c_uint8 * ${unit.start - end}),`);
-          }
-          const padType = CTYPES_UNIT[unit.size][1];
-          let bit = unit.start * 8;
-          for (const f of unit.fields) {
-            const first = f.offset * 8 + f.bitOffset!;
-            if (first > bit) out.push(`        ("_mmstruct_pad${pads++}", ${padType}, ${first - bit}),`);
-            const t = f.type as BitsType;
-            out.push(`        ("${f.name}", ${bitfieldCtype(t, unit.size)}, ${t.width}),`);
-            bit = first + t.width;
-          }
-          // Filled to its end, so that ctypes starts the next unit rather than continuing this one.
-          if (bit < (unit.start + unit.size) * 8) {
-            out.push(`        ("_mmstruct_pad${pads++}", ${padType}, ${(unit.start + unit.size) * 8 - bit}),`);
-          }
-          end = Math.max(end, unit.start + unit.size);
-        }
-        i = j;
-        continue;
-      }
-      if (composite.kind === "struct" && field.offset > end) {
-        out.push(`        ("_mmstruct_pad${pads++}", ctypes.c_uint8 * ${field.offset - end}),`);
-      }
-      const { element, lengths } = dimensions(field.type);
-      let pyType: string;
-      switch (element.kind) {
-        case "scalar": {
-          const plain = CTYPES_SCALAR[element.name];
-          pyType = element.byteOrder === "big"
-            ? `${plain}.__ctype_be__`
-            : element.byteOrder === "little"
-            ? `${plain}.__ctype_le__`
-            : plain;
-          break;
-        }
-        case "utf8":
-          pyType = `ctypes.c_char * ${element.size}`;
-          break;
-        case "bytes":
-          pyType = `ctypes.c_uint8 * ${element.size}`;
-          break;
-        default:
-          pyType = names.get(element as CompositeType)!;
-      }
-      // ctypes array types nest from the innermost dimension out: (T * 3) * 2 is T[2][3].
-      for (const n of [...lengths].reverse()) pyType = `(${pyType}) * ${n}`;
-      out.push(`        ("${field.name}", ${pyType}),`);
-      end = Math.max(end, field.offset + field.size);
+    // Integer fields are taken into bitfield units only where the bitfields need it.
+    let taken = new Set<string>();
+    let lines: string[];
+    try {
+      lines = fieldLines(composite, className, names, false, taken);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      taken = new Set();
+      lines = fieldLines(composite, className, names, true, taken);
     }
-    if (composite.size > end) {
-      const padding = composite.kind === "union"
-        ? `ctypes.c_uint8 * ${composite.size}`
-        : `ctypes.c_uint8 * ${composite.size - end}`;
-      out.push(`        ("_mmstruct_pad${pads++}", ${padding}),`);
-    }
+    out.push(...lines);
     out.push("    ]");
     out.push("");
     out.push(`assert ctypes.sizeof(${className}) == ${composite.size}`);
     for (const field of composite.fields) {
       // A bitfield's offset in ctypes is its unit's, which gcc does not have: the size and the
       // neighbours' offsets check its place.
-      if (field.type.kind === "bits") continue;
+      if (field.type.kind === "bits" || taken.has(field.name)) continue;
       const attribute = PYTHON_KEYWORDS.has(field.name)
         ? `getattr(${className}, "${field.name}")`
         : `${className}.${field.name}`;
