@@ -364,10 +364,10 @@ export function array<E extends FieldType>(element: E, length: number): ArrayTyp
  * assert.throws(() => flags.mode = 8, RangeError);
  * ```
  */
-export function bits<V extends number | bigint | boolean, N extends Exclude<ScalarName, "f32" | "f64">>(
-  type: ScalarType<V, N, "native">,
+export function bits<T extends BitsStorage>(
+  type: T,
   width: number,
-): BitsType<V, N> {
+): BitsType<NonNullable<T["valueType"]>, T["name"]> {
   const t = type as ScalarType | null | undefined;
   if (
     typeof t !== "object" || t === null || t.kind !== "scalar" || t.byteOrder !== "native" || t.name === "f32" ||
@@ -389,7 +389,7 @@ export function bits<V extends number | bigint | boolean, N extends Exclude<Scal
   }
   return made({
     kind: "bits",
-    name: t.name as N,
+    name: t.name as T["name"],
     size: t.size,
     align: t.align,
     width,

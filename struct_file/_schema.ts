@@ -10,6 +10,7 @@ import { struct, type StructType, union } from "../layout/struct.ts";
 import {
   array,
   bits,
+  type BitsStorage,
   type ByteOrder,
   bytes,
   type CompositeType,
@@ -269,7 +270,7 @@ export function fromSchemaText(text: string, path: string, version: number = BIT
           if (storage === undefined || storage.name === "f32" || storage.name === "f64") {
             return fail(where, `unknown bitfield type ${JSON.stringify(node.name)}`);
           }
-          return bits(storage as ScalarType<number, "u8", "native">, integer(node.width, `${where}.width`, 1));
+          return bits(storage as BitsStorage, integer(node.width, `${where}.width`, 1));
         }
         case "utf8":
           return utf8(integer(node.size, `${where}.size`, 1));
