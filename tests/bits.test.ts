@@ -189,7 +189,9 @@ test("StructFile.create() writes format version 3 only for layouts with bitfield
   using tmp = tempDir();
   const plain = tmp.path("plain.mms");
   StructFile.create(plain, struct({ a: u32 })).close();
-  assert.equal(new DataView(readFileSync(plain).buffer).getUint16(8, true), 2);
+  // A copy: Node's Buffer may be a slice of a larger pool.
+  const versionOf = (file: string) => new DataView(new Uint8Array(readFileSync(file)).buffer).getUint16(8, true);
+  assert.equal(versionOf(plain), 2);
   const path = tmp.path("bits.mms");
   const Nested = struct({ n: u8, flags: Flags, more: array(struct({ x: bits(u16, 5), y: bits(bool, 1) }), 2) });
   {
@@ -200,7 +202,7 @@ test("StructFile.create() writes format version 3 only for layouts with bitfield
       v.more[1].y = true;
     });
   }
-  assert.equal(new DataView(new Uint8Array(readFileSync(path)).buffer).getUint16(8, true), 3);
+  assert.equal(versionOf(path), 3);
   using generic = StructFile.open(path);
   assert.deepEqual(generic.snapshot(), {
     n: 0,
