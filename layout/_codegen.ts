@@ -566,7 +566,7 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean, rea
         break;
       }
       case "bits": {
-        const { get, set } = bitfieldAccessors(name, at, field.bitOffset ?? 0, bitTypes.push(t) - 1);
+        const { get, set } = bitfieldAccessors(name, at, field.bitOffset ?? 0, t, bitTypes.push(t) - 1);
         members.push(`get ${name}() { return ${get}; }`);
         if (readOnly) refused.push(name);
         else members.push(`set ${name}(v) { ${set} }`);
@@ -696,14 +696,41 @@ return Cursor${id};`;
 
 /**
  * The getter and setter source of bitfield `name` at byte expression `at`, bit `bit`, whose
- * type is `h.B[k]`: calls to the shared helpers, which check the value and keep the
- * neighbouring bits.
+ * type `type` is `h.B[k]`. A field of up to 32 bits within 4 bytes is read and written
+ * inline, as one 32-bit integer assembled from its bytes (shifts keep the neighbouring bits);
+ * the setter checks the value with constants and leaves every other case, and every error,
+ * to the shared helpers. Wider fields (64-bit types, and 32-bit ones straddling 5 bytes in
+ * a packed struct) always use the helpers.
  */
-function bitfieldAccessors(name: string, at: string, bit: number, k: number): { get: string; set: string } {
-  return {
-    get: `h.bitsGet(this.$u8, ${at}, ${bit}, h.B[${k}])`,
-    set: `h.bitsSet(this.$u8, ${at}, ${bit}, h.B[${k}], v, ${JSON.stringify(name)});`,
-  };
+function bitfieldAccessors(
+  name: string,
+  at: string,
+  bit: number,
+  type: BitsType,
+  k: number,
+): { get: string; set: string } {
+  const helper = `h.bitsSet(this.$u8, ${at}, ${bit}, h.B[${k}], v, ${JSON.stringify(name)});`;
+  const width = type.width;
+  const span = (bit + width + 7) >> 3;
+  if (type.size === 8 || span > 4) return { get: `h.bitsGet(this.$u8, ${at}, ${bit}, h.B[${k}])`, set: helper };
+  const byte = (i: number) => `this.$u8[${at} + ${i}]`;
+  const word = `(${Array.from({ length: span }, (_, i) => i === 0 ? byte(0) : `${byte(i)} << ${8 * i}`).join(" | ")})`;
+  // The field's top bit shifted to bit 31, then back down: arithmetic for a sign, logical for none.
+  const up = 32 - bit - width;
+  const field = `(${word} << ${up}) ${type.signed ? ">>" : ">>>"} ${32 - width}`;
+  const get = type.name === "bool" ? `(${field}) !== 0` : `(${field})`;
+  // The mask of the field's bits within the word, as a signed 32-bit integer.
+  const mask = ((2 ** width - 1) * 2 ** bit) | 0;
+  const min = type.signed ? -(2 ** (width - 1)) : 0;
+  const max = type.signed ? 2 ** (width - 1) - 1 : 2 ** width - 1;
+  const check = type.name === "bool"
+    ? `typeof v !== "boolean"`
+    : `typeof v !== "number" || !(v >= ${min} && v <= ${max}) || v % 1 !== 0`;
+  const stores = Array.from({ length: span }, (_, i) => `${byte(i)} = x${i === 0 ? "" : ` >>> ${8 * i}`};`).join(" ");
+  const set = `if (${check}) { ${helper} return; } const x = (${word} & ${~mask}) | ((${
+    type.name === "bool" ? "(v ? 1 : 0)" : "v"
+  } << ${bit}) & ${mask}); ${stores}`;
+  return { get, set };
 }
 
 /**
