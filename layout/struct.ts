@@ -172,7 +172,8 @@ export interface StructCursor<F extends Fields> {
  */
 export interface StructType<F extends Fields = Fields> extends CompositeType {
   /**
-   * The byte offset of field `name`.
+   * The byte offset of field `name`; for a bitfield, of the byte holding its first bit (its
+   * bit there is the field's `bitOffset` in {@linkcode CompositeType.fields}).
    *
    * @throws {TypeError} If there is no such field.
    */
@@ -442,7 +443,9 @@ function arrayLike(value: unknown, name: string): ArrayLike<unknown> {
  *
  * A view's numeric fields read and write at about the speed of typed-array indexing: each
  * layout gets its own generated accessor class. Number fields behave as typed-array
- * elements (out-of-range values wrap); 64-bit integers are `bigint`.
+ * elements (out-of-range values wrap); 64-bit integers are `bigint`. Bitfields
+ * (`bits()`) are laid out as gcc lays them out and refuse values that do not fit
+ * with a `RangeError`.
  *
  * @param fields Field names (C identifiers) mapped to field types, in memory order.
  * @param options `packed` and `align`, as the gcc attributes.

@@ -7,6 +7,7 @@ import {
   array,
   atomic,
   bits,
+  type BitsType,
   bool,
   f32,
   f64,
@@ -30,6 +31,22 @@ import {
 import { root, run, runtime, tempDir } from "./_helpers.ts";
 
 const Flags = struct({ mode: bits(u32, 3), delta: bits(i8, 4), on: bits(bool, 1), count: u16, big: bits(i64, 40) });
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+type Expect<T extends true> = T;
+type Flat<T> = { [K in keyof T]: T[K] };
+type FlagsValue = { mode: number; delta: number; on: boolean; count: number; big: bigint };
+/** Fails `deno check` and `tsc` if a bitfield's view, read() or write() type changes. */
+export type BitfieldTypes = [
+  Expect<Equal<Flat<ReturnType<typeof Flags.view>>, FlagsValue>>,
+  Expect<Equal<Flat<ReturnType<typeof Flags.read>>, FlagsValue>>,
+  Expect<Equal<Flat<Parameters<typeof Flags.write>[2]>, Partial<Readonly<FlagsValue>>>>,
+  Expect<Equal<ReturnType<typeof bits<typeof u64>>, BitsType<bigint, "u64">>>,
+];
+/** Never called: the line below must not compile. */
+export const floatBitfield = () =>
+  // @ts-expect-error floats have no bitfields
+  bits(f32, 3);
 
 test("bits() accepts every integer storage type and bool, at every width they have", () => {
   for (const type of [i8, u8, i16, u16, i32, u32, i64, u64]) {
