@@ -99,9 +99,13 @@ function bitfieldCtype(type: BitsType | ScalarType, size: number): string {
   return CTYPES_UNIT[size][type.name.startsWith("i") ? 0 : 1];
 }
 
-/** Whether an integer field can be declared as a full-width bitfield of a unit: native order, not floating point. */
+/**
+ * Whether a field can be declared as a full-width bitfield of a unit: an integer of native
+ * byte order (not a float, nor a `bool`, which would then read as its byte).
+ */
 const isInteger = (type: FieldType) =>
-  type.kind === "scalar" && type.byteOrder === "native" && type.name !== "f32" && type.name !== "f64";
+  type.kind === "scalar" && type.byteOrder === "native" && type.name !== "f32" && type.name !== "f64" &&
+  type.name !== "bool";
 
 /**
  * The `_fields_` lines of one struct or union, with bitfields grouped in units (see
