@@ -64,6 +64,9 @@ export { MmapError, type MmapErrorOptions } from "./ffi/mmap_error.ts";
 export {
   array,
   type ArrayType,
+  bits,
+  type BitsStorage,
+  type BitsType,
   bool,
   type ByteOrder,
   bytes,

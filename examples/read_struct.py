@@ -61,6 +61,10 @@ Text = namedtuple("Text", "size align")  # utf8
 Raw = namedtuple("Raw", "size align")  # bytes
 Array = namedtuple("Array", "element length size align")
 Composite = namedtuple("Composite", "kind fields size align")  # fields: ((name, offset, type), ...)
+# A bitfield (format version 3): `width` bits from bit `bit` (0-7) of its field's offset.
+# `bit` is the field's place, set when its struct is laid out; size and align are the storage type's.
+Bits = namedtuple("Bits", "name width bit size align signed")
+BIT_TYPES = ("i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "bool")
 
 
 class FormatError(Exception):
@@ -123,8 +127,18 @@ def integer(value, where, minimum):
     return int(value)
 
 
-def build(schema):
-    """Validates parsed schema JSON in the order the library does; returns the layout or raises FormatError."""
+def bitfield_start(bit_end, type_, packed):
+    """gcc's rule (x86_64, aarch64): packed, right there; else there if the field fits in the
+    aligned storage unit of its type holding that bit, else at the next unit."""
+    if packed:
+        return bit_end
+    unit = type_.size * 8
+    return bit_end if bit_end // unit == (bit_end + type_.width - 1) // unit else round_up(bit_end, unit)
+
+
+def build(schema, version=3):
+    """Validates parsed schema JSON in the order the library does; returns the layout or raises FormatError.
+    Version 2 schemas have no bitfields."""
     nodes = [0]
 
     def node_of(node, where, depth):
@@ -144,12 +158,24 @@ def build(schema):
                 raise schema_error(where, "unknown scalar %s (%s)" % (json.dumps(name), json.dumps(order)))
             size = SCALARS[name][1]
             return Scalar(name, order, size, size)
+        if kind == "bits" and version >= 3:
+            name = node.get("name")
+            if not isinstance(name, str) or name not in BIT_TYPES:
+                raise schema_error(where, "unknown bitfield type %s" % json.dumps(name))
+            width = integer(node.get("width"), where + ".width", 1)
+            size = SCALARS[name][1]
+            most = 1 if name == "bool" else size * 8
+            if width > most:
+                raise layout_error(where, "width %d is not from 1 to %d" % (width, most))
+            return Bits(name, width, 0, size, size, name.startswith("i"))
         if kind in ("utf8", "bytes"):
             size = integer(node.get("size"), where + ".size", 1)
             return Text(size, 1) if kind == "utf8" else Raw(size, 1)
         if kind == "array":
             element = node_of(node.get("element"), where + ".element", depth + 1)
             length = integer(node.get("length"), where + ".length", 1)
+            if isinstance(element, Bits):
+                raise layout_error(where, "C has no arrays of bitfields")
             if element.size * length > MAX_SAFE_INTEGER:
                 raise layout_error(where, "%d elements are too many" % length)
             return Array(element, length, element.size * length, element.align)
@@ -171,7 +197,13 @@ def build(schema):
                 raise schema_error(at, "duplicate field %s" % json.dumps(name))
             names.add(name)
             offset = integer(field.get("offset"), at + ".offset", 0)
-            declared.append((name, offset, node_of(field.get("type"), at + ".type", depth + 1)))
+            type_ = node_of(field.get("type"), at + ".type", depth + 1)
+            bit = None
+            if isinstance(type_, Bits):
+                bit = integer(field.get("bitOffset"), at + ".bitOffset", 0)
+                if bit > 7:
+                    raise schema_error(at + ".bitOffset", "expected an integer from 0 to 7, got %d" % bit)
+            declared.append((name, offset, bit, type_))
         packed = node.get("packed")
         if not isinstance(packed, bool):
             raise schema_error(where + ".packed", "expected a boolean")
@@ -180,8 +212,8 @@ def build(schema):
         # The C layout rules, as struct() and union() apply them.
         if align & (align - 1) or align > MAX_ALIGN:
             raise layout_error(where, "align %d is not a power of two from 1 to %d" % (align, MAX_ALIGN))
-        end, natural, laid = 0, 1, []
-        for name, _, type_ in declared:
+        end, bit_end, natural, laid = 0, 0, 1, []
+        for name, _, _, type_ in declared:
             if not IDENTIFIER.fullmatch(name):
                 raise layout_error(where, "field name %s is not a C identifier" % json.dumps(name))
             if name in C_KEYWORDS:
@@ -189,15 +221,26 @@ def build(schema):
             if name in RESERVED:
                 raise layout_error(where, "field name \"%s\" is reserved" % name)
             field_align = 1 if packed else type_.align
-            offset = 0 if kind == "union" else round_up(end, field_align)
-            laid.append((name, offset, type_))
-            end = max(end, offset + type_.size)
+            if isinstance(type_, Bits):
+                start = 0 if kind == "union" else bitfield_start(bit_end, type_, packed)
+                laid.append((name, start // 8, type_._replace(bit=start % 8)))
+                bit_end = max(bit_end, start + type_.width)
+                end = max(end, -(-bit_end // 8))
+            else:
+                offset = 0 if kind == "union" else round_up(end, field_align)
+                laid.append((name, offset, type_))
+                end = max(end, offset + type_.size)
+                bit_end = end * 8
             natural = max(natural, field_align)
         natural = max(natural, align)
         expected_size = round_up(end, natural)
         if expected_size > MAX_SAFE_INTEGER:
             raise layout_error(where, "the %s is too large" % kind)
-        for i, ((name, stored, _), (_, offset, _)) in enumerate(zip(declared, laid)):
+        for i, ((name, stored, stored_bit, _), (_, offset, type_)) in enumerate(zip(declared, laid)):
+            if isinstance(type_, Bits) and stored_bit != type_.bit:
+                raise layout_error("%s.fields[%d]" % (where, i),
+                                   "(\"%s\") is at bit %d of byte %d, the layout rules put it at bit %d of byte %d"
+                                   % (name, stored_bit, stored, type_.bit, offset))
             if stored != offset:
                 raise layout_error("%s.fields[%d]" % (where, i),
                                    "(\"%s\") is at offset %d, the layout rules put it at %d" % (name, stored, offset))
@@ -235,7 +278,7 @@ def copy_cost(layout):
 
 def snapshot_bytes(layout):
     """The memory a copy is estimated to take, by the rule of docs/FORMAT.md (the library's snapshotBytes)."""
-    if isinstance(layout, Scalar):
+    if isinstance(layout, (Scalar, Bits)):
         return 40 if layout.name in ("i64", "u64") else 8 if layout.size <= 2 else 24
     if isinstance(layout, Text):
         return 32 + layout.size
@@ -254,6 +297,14 @@ def decode(layout, data, offset):
     if isinstance(layout, Scalar):
         fmt = SCALARS[layout.name][0]
         value = struct.unpack_from(ORDER[layout.order] + fmt, data, offset)[0]
+        return value != 0 if layout.name == "bool" else value
+    if isinstance(layout, Bits):
+        # The bit order of a little-endian machine: bit i of the field is bit (bit + i) % 8
+        # of byte (bit + i) // 8.
+        span = (layout.bit + layout.width + 7) // 8
+        value = int.from_bytes(data[offset:offset + span], sys.byteorder) >> layout.bit & ((1 << layout.width) - 1)
+        if layout.signed and value >> (layout.width - 1):
+            value -= 1 << layout.width
         return value != 0 if layout.name == "bool" else value
     if isinstance(layout, Text):
         raw = data[offset:offset + layout.size].split(b"\0", 1)[0]
@@ -303,8 +354,9 @@ def read(path, timeout=1.0):
         if mark != 0x0102:
             raise FormatError("byte-order", "it was written on a machine of the other byte order" if mark == 0x0201
                               else "bad byte order mark 0x%x" % mark)
-        if version != 2:
-            raise FormatError("version", "format version %d is not supported (this reader reads 2)" % version)
+        # Version 3 is version 2 with bitfields in the schema (written only for layouts that have them).
+        if version not in (2, 3):
+            raise FormatError("version", "format version %d is not supported (this reader reads 2 and 3)" % version)
         for name, value in (("schema offset", schema_offset), ("schema length", schema_length),
                             ("data offset", data_offset), ("data length", data_length)):
             if value > size:
@@ -340,7 +392,7 @@ def read(path, timeout=1.0):
             raise FormatError("schema", "the schema is not valid JSON")
         if nests_deeper(schema, MAX_JSON_DEPTH):
             raise FormatError("schema", "the schema's JSON nests deeper than %d" % MAX_JSON_DEPTH)
-        layout = build(schema)
+        layout = build(schema, version)
         if layout.size != data_length:
             raise FormatError("layout", "the data area has %d bytes, the layout %d" % (data_length, layout.size))
         if data_offset % layout.align != 0:

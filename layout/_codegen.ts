@@ -14,7 +14,7 @@
 
 import { detectRuntime } from "../ffi/runtime.ts";
 import { ScalarArray } from "./scalar_array.ts";
-import type { ArrayType, CompositeType, FieldType, ScalarType } from "./types.ts";
+import type { ArrayType, BitsType, CompositeType, FieldType, ScalarType } from "./types.ts";
 
 /** Typed arrays over a whole buffer, made once per buffer. */
 export interface Arrays {
@@ -123,6 +123,8 @@ export interface Helpers {
     name: string,
   ): unknown;
   readValue(type: FieldType, arrays: Arrays, start: number, guarantee: number): unknown;
+  bitsGet(u8: Uint8Array, at: number, bit: number, type: BitsType): number | bigint | boolean;
+  bitsSet(u8: Uint8Array, at: number, bit: number, type: BitsType, value: unknown, name: string): void;
 }
 
 /** What every generated view has besides its fields. Names start with `$`, which no field name can. */
@@ -196,6 +198,8 @@ const helpers: Helpers = {
   },
   arrayField: (...args) => arrayField(...args),
   readValue,
+  bitsGet,
+  bitsSet,
 };
 
 /** Reads one scalar through a DataView (any offset, any byte order). */
@@ -222,7 +226,82 @@ function scalarSet(type: ScalarType, dv: DataView, at: number, value: unknown, n
   (dv[method] as (at: number, value: unknown, little: boolean) => void)(at, value, little);
 }
 
-export { scalarSet, utf8Set };
+/**
+ * Reads a bitfield: `type.width` bits from bit `bit` (0-7) of byte `at`, in the
+ * little-endian bit order of x86_64 and aarch64 (bit i of the field is bit (bit + i) % 8 of
+ * byte at + (bit + i) / 8). Numbers are assembled in doubles: at most 5 bytes (39 bits),
+ * exact; 64-bit storage types in bigints.
+ */
+function bitsGet(u8: Uint8Array, at: number, bit: number, type: BitsType): number | bigint | boolean {
+  const width = type.width;
+  const span = (bit + width + 7) >> 3;
+  // A closed mapping's arrays are empty: read nothing, as typed arrays do.
+  if (at + span > u8.length) return undefined as never;
+  if (type.size === 8) {
+    let v = 0n;
+    for (let i = span - 1; i >= 0; i--) v = (v << 8n) | BigInt(u8[at + i]);
+    v = (v >> BigInt(bit)) & ((1n << BigInt(width)) - 1n);
+    return type.signed && v >> BigInt(width - 1) === 1n ? v - (1n << BigInt(width)) : v;
+  }
+  let v = 0;
+  for (let i = span - 1; i >= 0; i--) v = v * 256 + u8[at + i];
+  v = Math.floor(v / 2 ** bit) % 2 ** width;
+  if (type.name === "bool") return v !== 0;
+  return type.signed && v >= 2 ** (width - 1) ? v - 2 ** width : v;
+}
+
+/** The range of values a bitfield holds, as text for error messages. */
+function bitsRange(type: BitsType): string {
+  const [min, max] = type.signed
+    ? [-(2n ** BigInt(type.width - 1)), 2n ** BigInt(type.width - 1) - 1n]
+    : [0n, 2n ** BigInt(type.width) - 1n];
+  return `${min} to ${max}`;
+}
+
+/**
+ * Writes a bitfield (see {@linkcode bitsGet}), leaving the other bits of its bytes as they
+ * are, after checking the value's type and that it fits the width.
+ */
+function bitsSet(u8: Uint8Array, at: number, bit: number, type: BitsType, value: unknown, name: string): void {
+  const width = type.width;
+  const span = (bit + width + 7) >> 3;
+  const what = `bits(${type.name}, ${width})`;
+  if (type.name === "bool") {
+    if (typeof value !== "boolean") throw new TypeError(`Cannot set ${name}: expected a boolean, got ${typeof value}`);
+  } else if (type.size === 8) {
+    if (typeof value !== "bigint") throw new TypeError(`Cannot set ${name}: expected a bigint, got ${typeof value}`);
+    const limit = 1n << BigInt(type.signed ? width - 1 : width);
+    if (type.signed ? value < -limit || value >= limit : value < 0n || value >= limit) {
+      throw new RangeError(`Cannot set ${name}: ${value} does not fit in ${what}, which holds ${bitsRange(type)}`);
+    }
+  } else {
+    if (typeof value !== "number") throw new TypeError(`Cannot set ${name}: expected a number, got ${typeof value}`);
+    const limit = 2 ** (type.signed ? width - 1 : width);
+    if (!Number.isInteger(value) || (type.signed ? value < -limit || value >= limit : value < 0 || value >= limit)) {
+      throw new RangeError(`Cannot set ${name}: ${value} does not fit in ${what}, which holds ${bitsRange(type)}`);
+    }
+  }
+  // A closed mapping's arrays are empty: write nothing, as typed arrays do.
+  if (at + span > u8.length) return;
+  if (type.size === 8) {
+    let old = 0n;
+    for (let i = span - 1; i >= 0; i--) old = (old << 8n) | BigInt(u8[at + i]);
+    const mask = ((1n << BigInt(width)) - 1n) << BigInt(bit);
+    let v = (old & ~mask) | ((BigInt.asUintN(width, value as bigint) << BigInt(bit)) & mask);
+    for (let i = 0; i < span; i++, v >>= 8n) u8[at + i] = Number(v & 0xffn);
+    return;
+  }
+  const n = typeof value === "boolean" ? Number(value) : value as number;
+  let old = 0;
+  for (let i = span - 1; i >= 0; i--) old = old * 256 + u8[at + i];
+  const low = old % 2 ** bit;
+  const high = Math.floor(old / 2 ** (bit + width));
+  // Exact in doubles: at most 40 bits.
+  let v = high * 2 ** (bit + width) + (n < 0 ? n + 2 ** width : n) * 2 ** bit + low;
+  for (let i = 0; i < span; i++, v = Math.floor(v / 256)) u8[at + i] = v % 256;
+}
+
+export { bitsGet, bitsSet, scalarSet, utf8Set };
 
 /** The live view of an array field whose elements are not typed-array-indexable numbers. */
 function arrayView(
@@ -351,6 +430,10 @@ function readValue(type: FieldType, arrays: Arrays, start: number, guarantee: nu
   switch (type.kind) {
     case "scalar":
       return scalarGet(type, arrays.dv, start);
+    case "bits":
+      // Only struct fields are bitfields, read with their bit offset below: this is one
+      // that starts at bit 0 of `start`.
+      return bitsGet(arrays.u8, start, 0, type);
     case "utf8":
       return utf8Get(arrays.u8, start, type.size);
     case "bytes":
@@ -384,7 +467,9 @@ function readValue(type: FieldType, arrays: Arrays, start: number, guarantee: nu
       const value: Record<string, unknown> = {};
       for (const field of type.fields) {
         const at = start + field.offset;
-        value[field.name] = readValue(field.type, arrays, at, commonAlignment(guarantee, field.offset), true);
+        value[field.name] = field.type.kind === "bits"
+          ? bitsGet(arrays.u8, at, field.bitOffset ?? 0, field.type)
+          : readValue(field.type, arrays, at, commonAlignment(guarantee, field.offset), true);
       }
       return value;
     }
@@ -442,6 +527,7 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean, rea
   const caches: string[] = [];
   const children: { type: CompositeType; guarantee: number }[] = [];
   const arrayTypes: ArrayType[] = [];
+  const bitTypes: BitsType[] = [];
   const members: string[] = [];
   const reads: string[] = [];
   /** Assignable fields of a read-only view: their setters throw, and are not compiled (see `refuseWrites`). */
@@ -473,6 +559,14 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean, rea
           get = `this.$dv.get${DATAVIEW[t.name]}(${at}, ${little})`;
           set = `this.$dv.set${DATAVIEW[t.name]}(${at}, v, ${little});`;
         }
+        members.push(`get ${name}() { return ${get}; }`);
+        if (readOnly) refused.push(name);
+        else members.push(`set ${name}(v) { ${set} }`);
+        reads.push(`${name}: ${get}`);
+        break;
+      }
+      case "bits": {
+        const { get, set } = bitfieldAccessors(name, at, field.bitOffset ?? 0, t, bitTypes.push(t) - 1);
         members.push(`get ${name}() { return ${get}; }`);
         if (readOnly) refused.push(name);
         else members.push(`set ${name}(v) { ${set} }`);
@@ -580,6 +674,7 @@ return Cursor${id};`;
   const local = {
     ...helpers,
     A: arrayTypes,
+    B: bitTypes,
     C: (k: number) => childClasses[k] ??= classFor(children[k].type, children[k].guarantee, readOnly, readerOnly),
   };
   const View = new Function("h", viewSource)(local) as ViewClass;
@@ -597,6 +692,45 @@ return Cursor${id};`;
     return Cursor;
   };
   return View;
+}
+
+/**
+ * The getter and setter source of bitfield `name` at byte expression `at`, bit `bit`, whose
+ * type `type` is `h.B[k]`. A field of up to 32 bits within 4 bytes is read and written
+ * inline, as one 32-bit integer assembled from its bytes (shifts keep the neighbouring bits);
+ * the setter checks the value with constants and leaves every other case, and every error,
+ * to the shared helpers. Wider fields (64-bit types, and 32-bit ones straddling 5 bytes in
+ * a packed struct) always use the helpers.
+ */
+function bitfieldAccessors(
+  name: string,
+  at: string,
+  bit: number,
+  type: BitsType,
+  k: number,
+): { get: string; set: string } {
+  const helper = `h.bitsSet(this.$u8, ${at}, ${bit}, h.B[${k}], v, ${JSON.stringify(name)});`;
+  const width = type.width;
+  const span = (bit + width + 7) >> 3;
+  if (type.size === 8 || span > 4) return { get: `h.bitsGet(this.$u8, ${at}, ${bit}, h.B[${k}])`, set: helper };
+  const byte = (i: number) => `this.$u8[${at} + ${i}]`;
+  const word = `(${Array.from({ length: span }, (_, i) => i === 0 ? byte(0) : `${byte(i)} << ${8 * i}`).join(" | ")})`;
+  // The field's top bit shifted to bit 31, then back down: arithmetic for a sign, logical for none.
+  const up = 32 - bit - width;
+  const field = `(${word} << ${up}) ${type.signed ? ">>" : ">>>"} ${32 - width}`;
+  const get = type.name === "bool" ? `(${field}) !== 0` : `(${field})`;
+  // The mask of the field's bits within the word, as a signed 32-bit integer.
+  const mask = ((2 ** width - 1) * 2 ** bit) | 0;
+  const min = type.signed ? -(2 ** (width - 1)) : 0;
+  const max = type.signed ? 2 ** (width - 1) - 1 : 2 ** width - 1;
+  const check = type.name === "bool"
+    ? `typeof v !== "boolean"`
+    : `typeof v !== "number" || !(v >= ${min} && v <= ${max}) || v % 1 !== 0`;
+  const stores = Array.from({ length: span }, (_, i) => `${byte(i)} = x${i === 0 ? "" : ` >>> ${8 * i}`};`).join(" ");
+  const set = `if (${check}) { ${helper} return; } const x = (${word} & ${~mask}) | ((${
+    type.name === "bool" ? "(v ? 1 : 0)" : "v"
+  } << ${bit}) & ${mask}); ${stores}`;
+  return { get, set };
 }
 
 /**

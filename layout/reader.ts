@@ -7,10 +7,10 @@
  * @module
  */
 
-import { type Arrays, arraysFor, cachedReaderFor, readerFor, readInterpreted } from "./_codegen.ts";
+import { type Arrays, arraysFor, bitsGet, cachedReaderFor, readerFor, readInterpreted } from "./_codegen.ts";
 import type { CompositeType } from "./types.ts";
 
-export { type Arrays, arraysFor, readInterpreted };
+export { type Arrays, arraysFor, bitsGet, readInterpreted };
 
 /** Copies one struct's values: what `$read()` returns is a plain object, as a snapshot is. */
 export interface Reader {

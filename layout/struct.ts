@@ -4,11 +4,12 @@
  * @module
  */
 
-import { type Arrays, arraysFor, classFor, scalarSet, utf8Set } from "./_codegen.ts";
+import { type Arrays, arraysFor, bitsSet, classFor, scalarSet, utf8Set } from "./_codegen.ts";
 import type { ScalarArray } from "./scalar_array.ts";
 import {
   type ArrayType,
   assertFieldType,
+  type BitsType,
   type BytesType,
   type CompositeType,
   type FieldInfo,
@@ -58,6 +59,7 @@ export type BufferSource = ArrayBufferLike | BufferOwner;
  * plain arrays.
  */
 export type ValueOf<T> = T extends ScalarType<infer V, ScalarName> ? V
+  : T extends BitsType<infer V> ? V
   : T extends Utf8Type ? string
   : T extends BytesType ? Uint8Array
   : T extends ArrayType<infer E> ? ArrayValueOf<E>
@@ -75,6 +77,7 @@ export type StructValue<F extends Fields> = { -readonly [K in keyof F]: ValueOf<
 
 /** What {@linkcode StructType.write} accepts for a field type: any part of the value. */
 export type InputOf<T> = T extends ScalarType<infer V, ScalarName> ? V
+  : T extends BitsType<infer V> ? V
   : T extends Utf8Type ? string
   : T extends BytesType ? ArrayLike<number>
   : T extends ArrayType<infer E> ? ArrayLike<InputOf<E>>
@@ -126,6 +129,7 @@ export type ArrayView<E> = E extends ScalarType<infer V, infer N, infer O>
 
 /** How a field of type `T` appears in a view. */
 export type ViewOf<T> = T extends ScalarType<infer V, ScalarName> ? V
+  : T extends BitsType<infer V> ? V
   : T extends Utf8Type ? string
   : T extends BytesType ? Uint8Array
   : T extends ArrayType<infer E> ? ArrayView<E>
@@ -133,8 +137,8 @@ export type ViewOf<T> = T extends ScalarType<infer V, ScalarName> ? V
   : T extends CompositeType ? { readonly [name: string]: unknown }
   : never;
 
-/** The fields of `F` a view can assign: scalars and strings. */
-export type AssignableKeys<F> = { [K in keyof F]: F[K] extends ScalarType | Utf8Type ? K : never }[keyof F];
+/** The fields of `F` a view can assign: scalars, bitfields and strings. */
+export type AssignableKeys<F> = { [K in keyof F]: F[K] extends ScalarType | BitsType | Utf8Type ? K : never }[keyof F];
 
 /**
  * A live view of a struct: reading a property reads memory, assigning one writes it.
@@ -168,7 +172,8 @@ export interface StructCursor<F extends Fields> {
  */
 export interface StructType<F extends Fields = Fields> extends CompositeType {
   /**
-   * The byte offset of field `name`.
+   * The byte offset of field `name`; for a bitfield, of the byte holding its first bit (its
+   * bit there is the field's `bitOffset` in {@linkcode CompositeType.fields}).
    *
    * @throws {TypeError} If there is no such field.
    */
@@ -230,6 +235,17 @@ function validateAlign(align: unknown, what: string): number | undefined {
   return align;
 }
 
+/**
+ * The first bit of a bitfield whose predecessors end at bit `bitEnd`, by gcc's rules for
+ * x86_64 and aarch64: packed, right there; otherwise there if the field fits in the
+ * naturally aligned storage unit of its type holding that bit, else at the next unit.
+ */
+function bitfieldStart(bitEnd: number, type: BitsType, packed: boolean): number {
+  if (packed) return bitEnd;
+  const unit = type.size * 8;
+  return Math.floor(bitEnd / unit) === Math.floor((bitEnd + type.width - 1) / unit) ? bitEnd : roundUp(bitEnd, unit);
+}
+
 function roundUp(value: number, align: number): number {
   return Math.ceil(value / align) * align;
 }
@@ -270,14 +286,25 @@ class StructLayout<F extends Fields> implements StructType<F> {
     if (entries.length === 0) throw new TypeError(`Cannot declare ${what}: it needs at least one field`);
     let end = 0;
     let align = 1;
+    /** In bits: where the next bitfield may start (a multiple of 8 after any other field). */
+    let bitEnd = 0;
     const fields: FieldInfo[] = [];
     for (const [name, type] of entries) {
       validateName(name, what);
       assertFieldType(type, `${what} field "${name}"`);
       const fieldAlign = packed ? 1 : type.align;
-      const offset = kind === "union" ? 0 : roundUp(end, fieldAlign);
-      fields.push(Object.freeze({ name, type, offset, size: type.size }));
-      end = Math.max(end, offset + type.size);
+      if (type.kind === "bits") {
+        const start = kind === "union" ? 0 : bitfieldStart(bitEnd, type, packed);
+        const offset = Math.floor(start / 8);
+        fields.push(Object.freeze({ name, type, offset, size: type.size, bitOffset: start % 8 }));
+        bitEnd = Math.max(bitEnd, start + type.width);
+        end = Math.max(end, Math.ceil(bitEnd / 8));
+      } else {
+        const offset = kind === "union" ? 0 : roundUp(end, fieldAlign);
+        fields.push(Object.freeze({ name, type, offset, size: type.size }));
+        end = Math.max(end, offset + type.size);
+        bitEnd = end * 8;
+      }
       align = Math.max(align, fieldAlign);
     }
     if (minimum !== undefined) align = Math.max(align, minimum);
@@ -355,6 +382,10 @@ function writeValue(type: FieldType, arrays: Arrays, at: number, item: unknown, 
       // The checked DataView path, so that a wrong type is a TypeError rather than a coercion.
       scalarSet(type, arrays.dv, at, item, name);
       return;
+    case "bits":
+      // Only struct fields are bitfields, written with their bit offset below: this is one at bit 0.
+      bitsSet(arrays.u8, at, 0, type, item, name);
+      return;
     case "utf8":
       utf8Set(arrays.u8, at, type.size, item, name);
       return;
@@ -387,7 +418,10 @@ function writeValue(type: FieldType, arrays: Arrays, at: number, item: unknown, 
         const field = type.fields.find((f) => f.name === key);
         const path = name === "" ? key : `${name}.${key}`;
         if (field === undefined) throw new TypeError(`Cannot write ${path}: the ${type.kind} has no such field`);
-        if (value !== undefined) writeValue(field.type, arrays, at + field.offset, value, path);
+        if (value === undefined) continue;
+        if (field.type.kind === "bits") {
+          bitsSet(arrays.u8, at + field.offset, field.bitOffset ?? 0, field.type, value, path);
+        } else writeValue(field.type, arrays, at + field.offset, value, path);
       }
       return;
     }
@@ -409,7 +443,9 @@ function arrayLike(value: unknown, name: string): ArrayLike<unknown> {
  *
  * A view's numeric fields read and write at about the speed of typed-array indexing: each
  * layout gets its own generated accessor class. Number fields behave as typed-array
- * elements (out-of-range values wrap); 64-bit integers are `bigint`.
+ * elements (out-of-range values wrap); 64-bit integers are `bigint`. Bitfields
+ * (`bits()`) are laid out as gcc lays them out and refuse values that do not fit
+ * with a `RangeError`.
  *
  * @param fields Field names (C identifiers) mapped to field types, in memory order.
  * @param options `packed` and `align`, as the gcc attributes.

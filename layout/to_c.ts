@@ -74,6 +74,8 @@ function naturalAlignment(type: CompositeType): number {
  * alignment and every field offset when compiled (C11; gcc or clang). Nested structs and
  * unions are declared first, named after the field holding them. Fixed byte-order fields
  * are declared with the plain integer type and a comment: C has no byte-order types.
+ * Bitfields are declared as such (`uint32_t mode : 3;`); C has no `offsetof` of a bitfield,
+ * so their places are checked through the offsets of the fields around them and the size.
  *
  * @param type A struct or union type.
  * @param name The C tag (`struct name`).
@@ -105,10 +107,15 @@ export function toC(type: CompositeType, name: string): string {
       const suffix = lengths.map((n) => `[${n}]`).join("");
       let cType: string;
       let comment = "";
+      let width = "";
       switch (element.kind) {
         case "scalar":
           cType = C_SCALAR[element.name];
           if (element.byteOrder !== "native") comment = ` /* ${element.byteOrder}-endian */`;
+          break;
+        case "bits":
+          cType = C_SCALAR[element.name];
+          width = ` : ${element.width}`;
           break;
         case "utf8":
           cType = "char";
@@ -118,15 +125,17 @@ export function toC(type: CompositeType, name: string): string {
           cType = "uint8_t";
           break;
         default:
-          cType = `${element.kind} ${names.get(element)}`;
+          cType = `${element.kind} ${names.get(element as CompositeType)}`;
       }
       const arrayOf = element.kind === "utf8" || element.kind === "bytes" ? `[${element.size}]` : "";
-      out.push(`  ${cType} ${field.name}${suffix}${arrayOf};${comment}`);
+      out.push(`  ${cType} ${field.name}${suffix}${arrayOf}${width};${comment}`);
     }
     out.push(`}${attributes(composite, naturalAlignment(composite))};`);
     out.push(`_Static_assert(sizeof(${tag}) == ${composite.size}, "sizeof(${tag})");`);
     out.push(`_Static_assert(_Alignof(${tag}) == ${composite.align}, "_Alignof(${tag})");`);
     for (const field of composite.fields) {
+      // C has no offsetof of a bitfield: the offsets of its neighbours and the size check its place.
+      if (field.type.kind === "bits") continue;
       out.push(
         `_Static_assert(offsetof(${tag}, ${field.name}) == ${field.offset}, "offsetof(${tag}, ${field.name})");`,
       );

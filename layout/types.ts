@@ -83,16 +83,55 @@ export interface ArrayType<E extends FieldType = FieldType> {
   readonly align: number;
 }
 
+/** The integer scalar types a bitfield can be declared with, and `bool`. */
+export type BitsStorage = ScalarType<number | bigint | boolean, Exclude<ScalarName, "f32" | "f64">, "native">;
+
+/**
+ * A bitfield: `width` bits of an integer or `bool` storage type (`uint32_t name : 3` in C).
+ * See {@linkcode bits}.
+ *
+ * @typeParam V The JavaScript type of the value: that of the storage type.
+ * @typeParam N The storage type's name.
+ */
+export interface BitsType<
+  V extends number | bigint | boolean = number | bigint | boolean,
+  N extends Exclude<ScalarName, "f32" | "f64"> = Exclude<ScalarName, "f32" | "f64">,
+> {
+  /** Always `"bits"`. */
+  readonly kind: "bits";
+  /** The storage type's name, e.g. `"u32"`. */
+  readonly name: N;
+  /** The storage type's size in bytes: the unit gcc places the field in. */
+  readonly size: number;
+  /** The storage type's alignment: what the field adds to the alignment of a struct that is not packed. */
+  readonly align: number;
+  /** Number of bits, from 1 to the storage type's width (1 for `bool`). */
+  readonly width: number;
+  /** Whether values are two's complement signed (`i8` … `i64`). */
+  readonly signed: boolean;
+  /** Type-level only: the JavaScript type of the value. Never set at run time. */
+  readonly valueType?: V;
+}
+
 /** One field of a struct or union, as laid out. */
 export interface FieldInfo {
   /** The field's name. */
   readonly name: string;
   /** The field's type. */
   readonly type: FieldType;
-  /** Byte offset from the start of the struct (0 for every union member). */
+  /**
+   * Byte offset from the start of the struct (0 for every union member); for a bitfield,
+   * the byte holding its first bit.
+   */
   readonly offset: number;
   /** `type.size`. */
   readonly size: number;
+  /**
+   * Bitfields only: the bit of the byte at `offset` where the field starts, from 0 (the
+   * least significant) to 7. The field's bits follow in order of significance, across bytes
+   * in increasing address order (the little-endian bit order of x86_64 and aarch64).
+   */
+  readonly bitOffset?: number;
 }
 
 /**
@@ -113,14 +152,19 @@ export interface CompositeType {
 }
 
 /** Any type a field can have. */
-export type FieldType = ScalarType | Utf8Type | BytesType | ArrayType | CompositeType;
+export type FieldType = ScalarType | Utf8Type | BytesType | ArrayType | CompositeType | BitsType;
 
 function scalar<V extends number | bigint | boolean, N extends ScalarName, O extends ByteOrder>(
   name: N,
   size: number,
   byteOrder: O,
 ): ScalarType<V, N, O> {
-  return Object.freeze({ kind: "scalar", name, size, align: size, byteOrder });
+  return made({ kind: "scalar", name, size, align: size, byteOrder });
+}
+
+/** Every scalar and bitfield type goes through here: the one place the library marks a type object as its own. */
+function made<T extends ScalarType | BitsType>(type: T): T {
+  return Object.freeze(type);
 }
 
 /** Signed 8-bit integer (`int8_t`). */
@@ -250,7 +294,8 @@ export function bytes(byteLength: number): BytesType {
  * @param element The element type.
  * @param length The number of elements.
  * @returns The field type.
- * @throws {TypeError} If `element` is not a field type or `length` is not an integer.
+ * @throws {TypeError} If `element` is not a field type or is a bitfield (C has no arrays of
+ * bitfields), or `length` is not an integer.
  * @throws {RangeError} If `length` is less than 1.
  *
  * @example An array of numbers and an array of structs
@@ -269,18 +314,99 @@ export function bytes(byteLength: number): BytesType {
  */
 export function array<E extends FieldType>(element: E, length: number): ArrayType<E> {
   assertFieldType(element, "array()");
+  if (element.kind === "bits") {
+    throw new TypeError(
+      `Cannot declare array(): its elements are bits(${element.name}, ${element.width}), and C has no arrays of bitfields`,
+    );
+  }
   const n = validateLength(length, "array()");
   const size = element.size * n;
   if (!Number.isSafeInteger(size)) throw new RangeError(`Cannot declare array(): ${n} elements are too many`);
   return Object.freeze({ kind: "array", element, length: n, size, align: element.align });
 }
 
+/**
+ * A bitfield of `width` bits stored in an integer type or `bool` (`uint32_t name : width`
+ * in C), laid out as gcc and clang do on x86_64 and aarch64 (System V): in a struct that is
+ * not packed, a bitfield goes into the current storage unit of its type (the `type.size`
+ * bytes aligned to it that hold the next free bit) if it fits there, else it starts the
+ * next one, and its type's alignment counts in the struct's. In a `packed` struct bitfields
+ * follow each other bit by bit and may straddle units. A field after a bitfield starts at
+ * the next byte aligned to its type.
+ *
+ * In a view a bitfield reads as its type's value (`number`, `bigint` for 64-bit types,
+ * `boolean`); assigning a value that does not fit the width is a `RangeError` naming the
+ * field. Bitfields cannot be bound with `atomic()` (no CPU reads or writes single bits
+ * atomically), and there are no arrays of them (C and ctypes have none): `array()` refuses
+ * them. Zero-width bitfields (C's unnamed `int : 0`) are not supported.
+ *
+ * @param type The storage type: `i8`, `u8`, `i16`, `u16`, `i32`, `u32`, `i64`, `u64` or `bool`, native byte order.
+ * @param width The number of bits: from 1 to the type's width in bits (1 for `bool`).
+ * @returns The field type.
+ * @throws {TypeError} If `type` is not one of those types or `width` is not an integer.
+ * @throws {RangeError} If `width` is less than 1 or more than the type has.
+ *
+ * @example Flags packed in one 32-bit word
+ * ```ts
+ * import { bits, bool, i8, struct, u32 } from "@mmstruct/mmstruct";
+ * import assert from "node:assert/strict";
+ *
+ * // struct flags { uint32_t mode : 3; int8_t delta : 4; bool on : 1; };
+ * const Flags = struct({ mode: bits(u32, 3), delta: bits(i8, 4), on: bits(bool, 1) });
+ * assert.equal(Flags.size, 4);
+ * const buffer = new ArrayBuffer(Flags.size);
+ * const flags = Flags.view(buffer);
+ * flags.mode = 5;
+ * flags.delta = -8;
+ * flags.on = true;
+ * assert.deepEqual(Flags.read(buffer), { mode: 5, delta: -8, on: true });
+ * assert.deepEqual([...new Uint8Array(buffer)], [0b1100_0101, 0, 0, 0]);
+ * assert.throws(() => flags.mode = 8, RangeError);
+ * ```
+ */
+export function bits<T extends BitsStorage>(
+  type: T,
+  width: number,
+): BitsType<NonNullable<T["valueType"]>, T["name"]> {
+  const t = type as ScalarType | null | undefined;
+  if (
+    typeof t !== "object" || t === null || t.kind !== "scalar" || t.byteOrder !== "native" || t.name === "f32" ||
+    t.name === "f64" || SCALAR_TYPES.get(t.name) !== t
+  ) {
+    const what = typeof t === "object" && t !== null && t.kind === "scalar"
+      ? `${t.name}${t.byteOrder === "native" ? "" : ` (${t.byteOrder}-endian)`}`
+      : String(type);
+    throw new TypeError(
+      `Cannot declare bits(): the type must be a native-order integer type or bool, got ${what}`,
+    );
+  }
+  if (typeof width !== "number" || !Number.isInteger(width)) {
+    throw new TypeError(`Cannot declare bits(): width must be an integer, got ${String(width)}`);
+  }
+  const max = t.name === "bool" ? 1 : t.size * 8;
+  if (width < 1 || width > max) {
+    throw new RangeError(`Cannot declare bits(${t.name}): width ${width} is not from 1 to ${max}`);
+  }
+  return made({
+    kind: "bits",
+    name: t.name as T["name"],
+    size: t.size,
+    align: t.align,
+    width,
+    signed: t.name.startsWith("i"),
+  });
+}
+
+/** The native-order scalars a bitfield can be stored in, by name. */
+const SCALAR_TYPES = new Map<string, ScalarType>([i8, u8, i16, u16, i32, u32, i64, u64, bool].map((t) => [t.name, t]));
+
 /** Throws a `TypeError` unless `type` is a field type made by this library. */
 export function assertFieldType(type: unknown, what: string): asserts type is FieldType {
   const kind = (type as { kind?: unknown } | null)?.kind;
   if (
     typeof type !== "object" || type === null ||
-    !(kind === "scalar" || kind === "utf8" || kind === "bytes" || kind === "array" || kind === "struct" ||
+    !(kind === "scalar" || kind === "bits" || kind === "utf8" || kind === "bytes" || kind === "array" ||
+      kind === "struct" ||
       kind === "union")
   ) {
     throw new TypeError(`Cannot declare ${what}: ${String(type)} is not a field type`);

@@ -9,8 +9,10 @@ import { formatError } from "./format_error.ts";
 
 /** `"MMSTRUCT"` in ASCII. */
 export const MAGIC: Uint8Array = new TextEncoder().encode("MMSTRUCT");
-/** The format version this library writes and reads. */
+/** The format version this library writes for files without bitfields, and the lowest it reads. */
 export const FORMAT_VERSION = 2;
+/** The highest format version this library reads: 3 is 2 with bitfields in the schema (`docs/FORMAT.md`). */
+export const MAX_FORMAT_VERSION = 3;
 /** Written as a native u16: reads as 0x0102 in the writer's byte order. */
 export const BYTE_ORDER_MARK = 0x0102;
 /** Length of the version 2 header. */
@@ -42,6 +44,8 @@ export const OFFSET = {
 
 /** The validated header of a struct file. */
 export interface Header {
+  /** The format version: 2, or 3 when the schema may hold bitfields. */
+  readonly version: number;
   readonly headerLength: number;
   readonly schemaOffset: number;
   readonly schemaLength: number;
@@ -72,14 +76,14 @@ export function fnv1a64(bytes: Uint8Array): bigint {
   return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
-/** Writes a version 2 header into `buffer` (the sequence and lastEven start at 0). */
+/** Writes a version 2 (or `fields.version`) header into `buffer` (the sequence and lastEven start at 0). */
 export function writeHeader(
   buffer: ArrayBuffer,
-  fields: Omit<Header, "headerLength" | "schemaOffset">,
+  fields: Omit<Header, "headerLength" | "schemaOffset" | "version"> & { version?: number },
 ): void {
   const dv = new DataView(buffer);
   new Uint8Array(buffer).set(MAGIC, OFFSET.magic);
-  dv.setUint16(OFFSET.version, FORMAT_VERSION, LITTLE);
+  dv.setUint16(OFFSET.version, fields.version ?? FORMAT_VERSION, LITTLE);
   dv.setUint16(OFFSET.byteOrder, BYTE_ORDER_MARK, LITTLE);
   dv.setUint32(OFFSET.headerLength, HEADER_LENGTH, LITTLE);
   dv.setBigUint64(OFFSET.schemaOffset, BigInt(HEADER_LENGTH), LITTLE);
@@ -120,11 +124,11 @@ export function readHeader(buffer: ArrayBuffer, path: string): Header {
     );
   }
   const version = dv.getUint16(OFFSET.version, LITTLE);
-  if (version !== FORMAT_VERSION) {
+  if (version < FORMAT_VERSION || version > MAX_FORMAT_VERSION) {
     throw formatError(
       path,
       "version",
-      `format version ${version} is not supported (this library reads ${FORMAT_VERSION})`,
+      `format version ${version} is not supported (this library reads ${FORMAT_VERSION} to ${MAX_FORMAT_VERSION})`,
     );
   }
   const u64 = (offset: number, name: string): number => {
@@ -140,6 +144,7 @@ export function readHeader(buffer: ArrayBuffer, path: string): Header {
   const dataOffset = u64(OFFSET.dataOffset, "data offset");
   const dataLength = u64(OFFSET.dataLength, "data length");
   const header: Header = {
+    version,
     headerLength,
     schemaOffset,
     schemaLength,

@@ -9,6 +9,8 @@
 import { struct, type StructType, union } from "../layout/struct.ts";
 import {
   array,
+  bits,
+  type BitsStorage,
   type ByteOrder,
   bytes,
   type CompositeType,
@@ -23,6 +25,7 @@ import { FormatError, formatError } from "./format_error.ts";
 /** The JSON form of a field type. */
 export type Schema =
   | { kind: "scalar"; name: ScalarName; byteOrder: ByteOrder }
+  | { kind: "bits"; name: Exclude<ScalarName, "f32" | "f64">; width: number }
   | { kind: "utf8" | "bytes"; size: number }
   | { kind: "array"; length: number; element: Schema }
   | {
@@ -30,8 +33,37 @@ export type Schema =
     packed: boolean;
     align: number;
     size: number;
-    fields: { name: string; offset: number; type: Schema }[];
+    fields: { name: string; offset: number; bitOffset?: number; type: Schema }[];
   };
+
+/** The format version of files whose schema has no bitfield. */
+export const PLAIN_VERSION = 2;
+/**
+ * The format version of files whose schema has a bitfield: such a file is written as
+ * version 3 so that a version 2 reader, which knows no bitfields, refuses it by its
+ * version rather than misreading it; every other file stays version 2, readable by both.
+ */
+export const BITFIELD_VERSION = 3;
+
+/** Whether any field of `type`, at any depth, is a bitfield. */
+export function hasBitfields(type: FieldType): boolean {
+  switch (type.kind) {
+    case "bits":
+      return true;
+    case "array":
+      return hasBitfields(type.element);
+    case "struct":
+    case "union":
+      return type.fields.some((f) => hasBitfields(f.type));
+    default:
+      return false;
+  }
+}
+
+/** The format version a struct file holding `type` is written with. */
+export function formatVersionOf(type: FieldType): number {
+  return hasBitfields(type) ? BITFIELD_VERSION : PLAIN_VERSION;
+}
 
 /** Deepest nesting a schema may have. */
 export const MAX_DEPTH = 32;
@@ -127,6 +159,7 @@ const COST = {
 export function snapshotBytes(type: FieldType): number {
   switch (type.kind) {
     case "scalar":
+    case "bits":
       if (type.name === "i64" || type.name === "u64") return COST.bigint;
       return type.size <= 2 ? COST.small : COST.number;
     case "utf8":
@@ -154,6 +187,8 @@ export function toSchema(type: FieldType): Schema {
   switch (type.kind) {
     case "scalar":
       return { kind: "scalar", name: type.name, byteOrder: type.byteOrder };
+    case "bits":
+      return { kind: "bits", name: type.name, width: type.width };
     case "utf8":
     case "bytes":
       return { kind: type.kind, size: type.size };
@@ -166,7 +201,11 @@ export function toSchema(type: FieldType): Schema {
         packed: type.packed,
         align: type.align,
         size: type.size,
-        fields: type.fields.map((f) => ({ name: f.name, offset: f.offset, type: toSchema(f.type) })),
+        fields: type.fields.map((f) =>
+          f.bitOffset === undefined
+            ? { name: f.name, offset: f.offset, type: toSchema(f.type) }
+            : { name: f.name, offset: f.offset, bitOffset: f.bitOffset, type: toSchema(f.type) }
+        ),
       };
   }
 }
@@ -183,8 +222,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Rebuilds a layout from untrusted schema JSON, or throws a {@linkcode FormatError}. */
-export function fromSchemaText(text: string, path: string): StructType {
+/**
+ * Rebuilds a layout from untrusted schema JSON, or throws a {@linkcode FormatError}. A
+ * file of format `version` 2 has no bitfields: there `"bits"` is an unknown kind.
+ */
+export function fromSchemaText(text: string, path: string, version: number = BITFIELD_VERSION): StructType {
   if (text.startsWith("\ufeff")) {
     throw formatError(path, "schema", "the schema starts with a byte order mark, which the format does not allow");
   }
@@ -222,6 +264,14 @@ export function fromSchemaText(text: string, path: string): StructType {
           return scalar ??
             fail(where, `unknown scalar ${JSON.stringify(node.name)} (${JSON.stringify(node.byteOrder)})`);
         }
+        case "bits": {
+          if (version < BITFIELD_VERSION) return fail(where, `unknown kind "bits" (bitfields need format version 3)`);
+          const storage = typeof node.name === "string" ? SCALARS.get(`${node.name}:native`) : undefined;
+          if (storage === undefined || storage.name === "f32" || storage.name === "f64") {
+            return fail(where, `unknown bitfield type ${JSON.stringify(node.name)}`);
+          }
+          return bits(storage as BitsStorage, integer(node.width, `${where}.width`, 1));
+        }
         case "utf8":
           return utf8(integer(node.size, `${where}.size`, 1));
         case "bytes":
@@ -247,12 +297,18 @@ export function fromSchemaText(text: string, path: string): StructType {
     // No prototype: a field named "__proto__" must be a field (refused by name), not a prototype.
     const declarations: Record<string, FieldType> = Object.create(null);
     const offsets: number[] = [];
+    const bitOffsets: (unknown)[] = [];
     for (const [i, field] of (fields as unknown[]).entries()) {
       const at = `${where}.fields[${i}]`;
       if (!isRecord(field) || typeof field.name !== "string") return fail(at, "expected { name, offset, type }");
       if (Object.hasOwn(declarations, field.name)) fail(at, `duplicate field ${JSON.stringify(field.name)}`);
       offsets.push(integer(field.offset, `${at}.offset`, 0));
+      bitOffsets.push(field.bitOffset);
       declarations[field.name] = build(field.type, `${at}.type`, depth + 1);
+      if (declarations[field.name].kind === "bits") {
+        const bit = integer(field.bitOffset, `${at}.bitOffset`, 0);
+        if (bit > 7) fail(`${at}.bitOffset`, `expected an integer from 0 to 7, got ${bit}`);
+      }
     }
     if (typeof node.packed !== "boolean") fail(`${where}.packed`, "expected a boolean");
     const align = integer(node.align, `${where}.align`, 1);
@@ -263,6 +319,15 @@ export function fromSchemaText(text: string, path: string): StructType {
     // The stored offsets, size and alignment must be exactly what the layout rules give:
     // this refuses overlapping, misaligned and out-of-bounds fields.
     for (const [i, field] of type.fields.entries()) {
+      if (field.bitOffset !== undefined && field.bitOffset !== bitOffsets[i]) {
+        throw formatError(
+          path,
+          "layout",
+          `schema${where}.fields[${i}] ("${field.name}") is at bit ${bitOffsets[i]} of byte ${
+            offsets[i]
+          }, the layout rules put it at bit ${field.bitOffset} of byte ${field.offset}`,
+        );
+      }
       if (field.offset !== offsets[i]) {
         throw formatError(
           path,

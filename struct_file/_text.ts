@@ -6,8 +6,8 @@
  * @module
  */
 
-import { type Arrays, arraysFor, readInterpreted } from "../layout/reader.ts";
-import type { ArrayType, CompositeType, FieldType } from "../layout/types.ts";
+import { type Arrays, arraysFor, bitsGet, readInterpreted } from "../layout/reader.ts";
+import type { ArrayType, CompositeType, FieldInfo, FieldType } from "../layout/types.ts";
 import { readConsistently, type StructFile } from "./struct_file.ts";
 
 /** Elements of a long array that a summary shows. */
@@ -48,9 +48,34 @@ function nameOf(type: FieldType): string {
       return `${type.kind}(${type.size})`;
     case "array":
       return `${typeName(type.element)}[${type.length}]`;
+    case "bits":
+      return `bits(${type.name}, ${type.width})`;
     default:
       return type.kind;
   }
+}
+
+/** The value of a bitfield of the struct at byte `at`: read from its bit, which its type alone does not give. */
+function bitfieldValue(field: FieldInfo, arrays: Arrays, at: number): number | bigint | boolean {
+  return bitsGet(
+    arrays.u8,
+    at + field.offset,
+    field.bitOffset ?? 0,
+    field.type as Extract<FieldType, { kind: "bits" }>,
+  );
+}
+
+/** A bitfield's row. */
+const bitfieldRow = (field: FieldInfo, arrays: Arrays, at: number, path: string): Row => ({
+  field: join(path, field.name),
+  type: typeName(field.type),
+  value: String(bitfieldValue(field, arrays, at)),
+});
+
+/** A bitfield's JSON: 64-bit integers exact, as {@linkcode leafJson} writes them. */
+function bitfieldJson(field: FieldInfo, arrays: Arrays, at: number): string {
+  const value = bitfieldValue(field, arrays, at);
+  return typeof value === "bigint" ? value.toString() : JSON.stringify(value);
 }
 
 const isLeaf = (type: FieldType) => type.kind === "scalar" || type.kind === "utf8" || type.kind === "bytes";
@@ -110,7 +135,8 @@ export function* rows(type: FieldType, arrays: Arrays, at: number, path: string,
     yield collectRows(type, arrays, at, path, full, []);
   } else if (type.kind === "struct" || type.kind === "union") {
     for (const field of type.fields) {
-      yield* rows(field.type, arrays, at + field.offset, join(path, field.name), full);
+      if (field.type.kind === "bits") yield [bitfieldRow(field, arrays, at, path)];
+      else yield* rows(field.type, arrays, at + field.offset, join(path, field.name), full);
     }
   } else if (type.kind === "array" && !isLeaf(type.element)) {
     const { element, length } = type;
@@ -153,7 +179,8 @@ function collectRows(type: FieldType, arrays: Arrays, at: number, path: string, 
     case "struct":
     case "union":
       for (const field of type.fields) {
-        collectRows(field.type, arrays, at + field.offset, join(path, field.name), full, out);
+        if (field.type.kind === "bits") out.push(bitfieldRow(field, arrays, at, path));
+        else collectRows(field.type, arrays, at + field.offset, join(path, field.name), full, out);
       }
       break;
     case "array": {
@@ -244,7 +271,9 @@ export function* json(type: FieldType, arrays: Arrays, at: number): Generator<st
       const keys = keysOf(type);
       for (let i = 0; i < keys.length; i++) {
         yield keys[i];
-        yield* json(type.fields[i].type, arrays, at + type.fields[i].offset);
+        const field = type.fields[i];
+        if (field.type.kind === "bits") yield bitfieldJson(field, arrays, at);
+        else yield* json(field.type, arrays, at + field.offset);
       }
       yield "}";
       return;
@@ -280,7 +309,11 @@ function jsonText(type: FieldType, arrays: Arrays, at: number): string {
       const keys = keysOf(type);
       let text = "";
       for (let i = 0; i < keys.length; i++) {
-        text += keys[i] + jsonText(type.fields[i].type, arrays, at + type.fields[i].offset);
+        const field = type.fields[i];
+        text += keys[i] +
+          (field.type.kind === "bits"
+            ? bitfieldJson(field, arrays, at)
+            : jsonText(field.type, arrays, at + field.offset));
       }
       return text + "}";
     }

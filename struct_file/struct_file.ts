@@ -20,7 +20,7 @@ import { MmapError } from "../ffi/mmap_error.ts";
 import { DATA_ALIGN, fnv1a64, HEADER_LENGTH, MAX_SCHEMA_LENGTH, readHeader, writeHeader } from "./_format.ts";
 import { type FileIdentity, identityOf, sameFile } from "./_identity.ts";
 import { ownStartTime, PID } from "./_process.ts";
-import { firstDifference, fromSchemaText, toSchema } from "./_schema.ts";
+import { firstDifference, formatVersionOf, fromSchemaText, toSchema } from "./_schema.ts";
 import { Seqlock } from "./_seqlock.ts";
 import { formatError } from "./format_error.ts";
 import { describeValue } from "../ffi/describe_value.ts";
@@ -261,6 +261,7 @@ export class StructFile<F extends Fields = Fields> {
       { size: dataOffset + type.size, mode: options.mode, overwrite: options.overwrite, lock: options.lock },
       (buffer) => {
         writeHeader(buffer, {
+          version: formatVersionOf(type),
           schemaLength: schema.length,
           dataOffset,
           dataLength: type.size,
@@ -348,11 +349,13 @@ export class StructFile<F extends Fields = Fields> {
       } catch (error) {
         throw formatError(path, "schema", "the schema is not valid UTF-8", { cause: error });
       }
-      let type = layoutCache.get(text);
+      // The version is part of the key: a version 2 schema with a bitfield is refused.
+      const key = `${header.version}:${text}`;
+      let type = layoutCache.get(key);
       if (type === undefined) {
-        type = fromSchemaText(text, path);
+        type = fromSchemaText(text, path, header.version);
         if (layoutCache.size >= LAYOUT_CACHE_SIZE) layoutCache.delete(layoutCache.keys().next().value!);
-        layoutCache.set(text, type);
+        layoutCache.set(key, type);
       }
       if (type.size !== header.dataLength) {
         throw formatError(path, "layout", `the data area has ${header.dataLength} bytes, the layout ${type.size}`);

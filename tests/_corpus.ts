@@ -7,11 +7,11 @@
  * @module
  */
 
-import { array, bool, bytes, f32, f32be, f64, f64be, f64le, i16, i16le, i32, i64, i64be, i8 } from "../mod.ts";
+import { array, bits, bool, bytes, f32, f32be, f64, f64be, f64le, i16, i16le, i32, i64, i64be, i8 } from "../mod.ts";
 import { struct, type StructType, u16, u16be, u32, u32le, u64, u8, union, utf8 } from "../mod.ts";
 import type { FormatErrorReason } from "../mod.ts";
 import { fnv1a64, OFFSET, writeHeader } from "../struct_file/_format.ts";
-import { toSchema } from "../struct_file/_schema.ts";
+import { formatVersionOf, toSchema } from "../struct_file/_schema.ts";
 
 /** What a reader must make of a file: its value, a `FormatError` reason, or a dead writer. */
 export type Expected = "ok" | Exclude<FormatErrorReason, "type-mismatch"> | "stale";
@@ -45,6 +45,8 @@ interface Parts {
   gap?: number;
   /** Bytes after the data (default 0). */
   trailing?: number;
+  /** The format version (default 2). */
+  version?: number;
 }
 
 /** A valid header, the schema and the data: the file a writer would make of them. */
@@ -55,6 +57,7 @@ function assemble(parts: Parts): Uint8Array {
   const dataOffset = roundUp(schemaOffset + schema.length + (parts.gap ?? 0), parts.dataAlign ?? 64);
   const bytes = new Uint8Array(dataOffset + data.length + (parts.trailing ?? 0));
   writeHeader(bytes.buffer, {
+    version: parts.version,
     schemaLength: schema.length,
     dataOffset,
     dataLength: data.length,
@@ -129,6 +132,26 @@ const Scalars = struct({
 const Aligned = struct({ a: u8, b: u32 }, { align: 128 });
 const Overlay = union({ n: u32, c: array(u8, 4), s: utf8(4) });
 
+/** Bitfields of every storage type, sharing units and starting new ones, between plain fields. */
+const Bitfields = struct({
+  a: bits(u8, 3),
+  b: bits(i8, 5),
+  c: bits(u16, 9),
+  d: bits(i16, 9),
+  n: u8,
+  e: bits(u32, 17),
+  f: bits(i32, 20),
+  g: bits(u64, 33),
+  h: bits(i64, 31),
+  i: bits(bool, 1),
+  j: bits(u64, 64),
+  k: bits(i64, 64),
+});
+/** Packed: bitfields that straddle bytes and storage units. */
+const PackedBitfields = struct({ a: u8, b: bits(i32, 31), c: bits(u64, 63), d: bits(bool, 1), e: u16 }, {
+  packed: true,
+});
+
 /** A layout nested `levels` types deep below the top-level struct: arrays of one element, then a u8. */
 function nested(levels: number): StructType {
   let type: Parameters<typeof array>[0] = u8;
@@ -138,14 +161,19 @@ function nested(levels: number): StructType {
 
 const schemaOf = (type: StructType) => JSON.stringify(toSchema(type));
 const fileOf = (type: StructType, data: Uint8Array | number = type.size) =>
-  assemble({ schema: schemaOf(type), data, dataAlign: Math.max(64, type.align) });
+  assemble({ schema: schemaOf(type), data, dataAlign: Math.max(64, type.align), version: formatVersionOf(type) });
 
 /** A file of `type` whose schema JSON `edit` changes (the hash follows). */
 // deno-lint-ignore no-explicit-any -- edits reshape the schema freely, into invalid JSON shapes too
 function edited(type: StructType, edit: (schema: Record<string, any>) => void, dataLength = type.size): Uint8Array {
   const schema = JSON.parse(schemaOf(type));
   edit(schema);
-  return assemble({ schema: JSON.stringify(schema), data: dataLength, dataAlign: Math.max(64, type.align) });
+  return assemble({
+    schema: JSON.stringify(schema),
+    data: dataLength,
+    dataAlign: Math.max(64, type.align),
+    version: formatVersionOf(type),
+  });
 }
 
 /** A file of `type` whose schema text `edit` rewrites (the hash follows). */
@@ -153,7 +181,12 @@ function rewritten(type: StructType, edit: (text: string) => string, dataLength 
   const text = schemaOf(type);
   const changed = edit(text);
   if (changed === text) throw new Error(`the edit changed nothing in ${text}`);
-  return assemble({ schema: changed, data: dataLength, dataAlign: Math.max(64, type.align) });
+  return assemble({
+    schema: changed,
+    data: dataLength,
+    dataAlign: Math.max(64, type.align),
+    version: formatVersionOf(type),
+  });
 }
 
 const Pair = struct({ a: u32, b: u32 });
@@ -468,8 +501,53 @@ function handMade(): CorpusFile[] {
       dv.setUint16(OFFSET.version, 9, true);
     }),
   );
+  // Bitfields: version 3 files only.
+  const bitfields = fileOf(Bitfields);
+  const oneBitfield = struct({ a: u8, b: bits(u16, 5), c: bits(u16, 12) });
+  add("valid-bitfields-of-every-storage-type", "ok", bitfields);
+  add("valid-bitfields-packed-straddling", "ok", fileOf(PackedBitfields));
+  add("valid-bitfields-in-a-union", "ok", fileOf(union({ a: bits(u32, 3), b: bits(i8, 8), c: u16 })));
+  add("valid-bitfields-nested", "ok", fileOf(struct({ x: u8, inner: oneBitfield, all: array(oneBitfield, 2) })));
+  add("valid-version-3-without-bitfields", "ok", withHeader(pair, (dv) => dv.setUint16(OFFSET.version, 3, true)));
+  add("bitfields-in-version-2", "schema", withHeader(bitfields, (dv) => dv.setUint16(OFFSET.version, 2, true)));
+  add("bitfield-type-f32", "schema", edited(oneBitfield, (s) => s.fields[1].type.name = "f32"));
+  add("bitfield-type-big-endian", "schema", edited(oneBitfield, (s) => s.fields[1].type.name = "u16be"));
+  add("bitfield-type-missing", "schema", edited(oneBitfield, (s) => delete s.fields[1].type.name));
+  add("bitfield-width-0", "schema", edited(oneBitfield, (s) => s.fields[1].type.width = 0));
+  add("bitfield-width-not-an-integer", "schema", edited(oneBitfield, (s) => s.fields[1].type.width = 2.5));
+  add("bitfield-width-a-string", "schema", edited(oneBitfield, (s) => s.fields[1].type.width = "5"));
+  add("bitfield-wider-than-its-type", "layout", edited(oneBitfield, (s) => s.fields[1].type.width = 17));
+  add(
+    "bitfield-bool-of-2-bits",
+    "layout",
+    edited(oneBitfield, (s) => s.fields[1].type = { kind: "bits", name: "bool", width: 2 }),
+  );
+  add("bitfield-bit-offset-missing", "schema", edited(oneBitfield, (s) => delete s.fields[1].bitOffset));
+  add("bitfield-bit-offset-8", "schema", edited(oneBitfield, (s) => s.fields[1].bitOffset = 8));
+  add("bitfield-bit-offset-negative", "schema", edited(oneBitfield, (s) => s.fields[1].bitOffset = -1));
+  add("bitfield-at-another-bit", "layout", edited(oneBitfield, (s) => s.fields[1].bitOffset = 1));
+  add("bitfield-at-another-byte", "layout", edited(oneBitfield, (s) => s.fields[2].offset = 3));
+  add(
+    "bitfield-sharing-a-unit-it-cannot",
+    "layout",
+    edited(oneBitfield, (s) => {
+      s.fields[2].offset = 1;
+      s.fields[2].bitOffset = 5;
+    }),
+  );
+  add(
+    "bitfield-array-of",
+    "layout",
+    edited(oneBitfield, (s) => s.fields[1].type = { kind: "array", length: 2, element: s.fields[1].type }),
+  );
+  add(
+    "bitfield-at-the-top",
+    "schema",
+    assemble({ schema: JSON.stringify({ kind: "bits", name: "u8", width: 3 }), data: 1, version: 3 }),
+  );
+  add("bitfield-size-too-small", "layout", edited(oneBitfield, (s) => s.size = 2, 2));
   add("version-1", "version", withHeader(pair, (dv) => dv.setUint16(OFFSET.version, 1, true)));
-  add("version-3", "version", withHeader(pair, (dv) => dv.setUint16(OFFSET.version, 3, true)));
+  add("version-4", "version", withHeader(pair, (dv) => dv.setUint16(OFFSET.version, 4, true)));
   add("version-65535", "version", withHeader(pair, (dv) => dv.setUint16(OFFSET.version, 0xffff, true)));
   add("header-length-0", "header", withHeader(pair, (dv) => dv.setUint32(OFFSET.headerLength, 0, true)));
   add("header-length-127", "header", withHeader(pair, (dv) => dv.setUint32(OFFSET.headerLength, 127, true)));
@@ -636,14 +714,23 @@ function mutations(count: number, seed: number): CorpusFile[] {
   const next = generator(seed);
   const below = (n: number) => Math.floor(next() * n);
   const pick = <T>(items: readonly T[]): T => items[below(items.length)];
-  const bases = [Everything, Scalars, Aligned, Overlay, Pair, struct({ s: utf8(5), b: bytes(2), t: bool })];
+  const bases = [
+    Everything,
+    Scalars,
+    Aligned,
+    Overlay,
+    Pair,
+    struct({ s: utf8(5), b: bytes(2), t: bool }),
+    Bitfields,
+    PackedBitfields,
+  ];
   const files: CorpusFile[] = [];
   for (let n = 0; n < count; n++) {
     const type = pick(bases);
     const text = schemaOf(type);
     const file = fileOf(type);
     const withSchema = (schema: string | Uint8Array) =>
-      assemble({ schema, data: type.size, dataAlign: Math.max(64, type.align) });
+      assemble({ schema, data: type.size, dataAlign: Math.max(64, type.align), version: formatVersionOf(type) });
     const roll = next();
     let kind: string;
     let bytes: Uint8Array;

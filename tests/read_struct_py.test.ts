@@ -134,7 +134,7 @@ test("examples/read_struct.py --json prints why it refused a file, with the libr
   assert.deepEqual(JSON.parse(result.stdout), {
     error: "FormatError",
     reason: "version",
-    message: "format version 7 is not supported (this reader reads 2)",
+    message: "format version 7 is not supported (this reader reads 2 and 3)",
   });
   assert.match(result.stderr, /^read_struct\.py: not a valid struct file: .* \(reason: version\)\n$/);
   const missing = spawnSync("python3", [script, tmp.path("missing"), "--json"], { encoding: "utf8" });
@@ -158,6 +158,8 @@ function comparable(type: FieldType, value: unknown): unknown {
       }
       return `i:${String(value)}`;
     }
+    case "bits":
+      return type.name === "bool" ? value : `i:${String(value)}`;
     case "utf8":
       return value;
     case "bytes":
@@ -202,6 +204,8 @@ def comparable(layout, value):
         if layout.name in ("f32", "f64"):
             return "nan" if math.isnan(value) else "f:" + struct.pack(">d", value).hex()
         return "i:%d" % value
+    if isinstance(layout, rs.Bits):
+        return value if layout.name == "bool" else "i:%d" % value
     if isinstance(layout, rs.Array):
         return [comparable(layout.element, v) for v in value]
     if isinstance(layout, rs.Composite):

@@ -644,7 +644,7 @@ describe("StructFile.open() of hostile files", () => {
     assert.equal(reasonFor(validBytes().subarray(0, 100)), "truncated");
     assert.equal(reasonFor(validBytes().subarray(0, validBytes().length - 1)), "truncated");
     assert.equal(reasonFor(withHeader((_, b) => b[0] = 0x6d)), "magic");
-    assert.equal(reasonFor(withHeader((dv) => dv.setUint16(8, 3, true))), "version");
+    assert.equal(reasonFor(withHeader((dv) => dv.setUint16(8, 4, true))), "version");
     assert.equal(reasonFor(withHeader((dv) => dv.setUint16(8, 1, true))), "version", "version 1 had another seqlock");
     assert.equal(reasonFor(withHeader((dv) => dv.setUint16(10, 0x0102, false))), "byte-order");
     assert.equal(reasonFor(withHeader((dv) => dv.setUint32(12, 64, true))), "header");
