@@ -13,6 +13,7 @@ import {
   type CompositeType,
   type FieldInfo,
   type FieldType,
+  madeType,
   type ScalarName,
   type ScalarType,
   type Utf8Type,
@@ -288,7 +289,7 @@ class StructLayout<F extends Fields> implements StructType<F> {
     if (!Number.isSafeInteger(this.size)) throw new RangeError(`Cannot declare ${what}: it is too large`);
     this.fields = Object.freeze(fields);
     this.#offsets = new Map(fields.map((f) => [f.name, f.offset]));
-    Object.freeze(this);
+    madeType(this);
   }
 
   offsetOf(name: keyof F & string): number {

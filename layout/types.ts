@@ -115,12 +115,31 @@ export interface CompositeType {
 /** Any type a field can have. */
 export type FieldType = ScalarType | Utf8Type | BytesType | ArrayType | CompositeType;
 
+/**
+ * Every type the factories of this folder made (the scalars, `utf8()`, `bytes()`,
+ * `array()`, `struct()`, `union()`): only these may reach the code generator, which
+ * writes their sizes and offsets into the accessor classes it compiles. A type object
+ * built by hand, or parsed from a file, is refused rather than trusted.
+ */
+const MADE = new WeakSet<object>();
+
+/** Freezes `type` and records it as made by this library. Internal: for the type factories only. */
+export function madeType<T extends object>(type: T): T {
+  MADE.add(Object.freeze(type));
+  return type;
+}
+
+/** Whether `type` was made by one of this library's type factories (see {@linkcode madeType}). */
+export function isMadeType(type: unknown): type is FieldType {
+  return typeof type === "object" && type !== null && MADE.has(type);
+}
+
 function scalar<V extends number | bigint | boolean, N extends ScalarName, O extends ByteOrder>(
   name: N,
   size: number,
   byteOrder: O,
 ): ScalarType<V, N, O> {
-  return Object.freeze({ kind: "scalar", name, size, align: size, byteOrder });
+  return madeType({ kind: "scalar", name, size, align: size, byteOrder });
 }
 
 /** Signed 8-bit integer (`int8_t`). */
@@ -211,7 +230,7 @@ function validateLength(value: unknown, what: string): number {
  * ```
  */
 export function utf8(byteLength: number): Utf8Type {
-  return Object.freeze({ kind: "utf8", size: validateLength(byteLength, "utf8()"), align: 1 });
+  return madeType({ kind: "utf8", size: validateLength(byteLength, "utf8()"), align: 1 });
 }
 
 /**
@@ -235,7 +254,7 @@ export function utf8(byteLength: number): Utf8Type {
  * ```
  */
 export function bytes(byteLength: number): BytesType {
-  return Object.freeze({ kind: "bytes", size: validateLength(byteLength, "bytes()"), align: 1 });
+  return madeType({ kind: "bytes", size: validateLength(byteLength, "bytes()"), align: 1 });
 }
 
 /**
@@ -272,17 +291,24 @@ export function array<E extends FieldType>(element: E, length: number): ArrayTyp
   const n = validateLength(length, "array()");
   const size = element.size * n;
   if (!Number.isSafeInteger(size)) throw new RangeError(`Cannot declare array(): ${n} elements are too many`);
-  return Object.freeze({ kind: "array", element, length: n, size, align: element.align });
+  return madeType({ kind: "array", element, length: n, size, align: element.align });
 }
 
-/** Throws a `TypeError` unless `type` is a field type made by this library. */
+/**
+ * Throws a `TypeError` unless `type` is a field type made by this library: an object that
+ * merely looks like one (built by hand, copied, or from another copy of the library) is
+ * refused, since its names and sizes would be compiled into accessor code.
+ */
 export function assertFieldType(type: unknown, what: string): asserts type is FieldType {
-  const kind = (type as { kind?: unknown } | null)?.kind;
-  if (
-    typeof type !== "object" || type === null ||
-    !(kind === "scalar" || kind === "utf8" || kind === "bytes" || kind === "array" || kind === "struct" ||
-      kind === "union")
-  ) {
-    throw new TypeError(`Cannot declare ${what}: ${String(type)} is not a field type`);
+  if (!isMadeType(type)) {
+    const shown = typeof type === "object" && type !== null
+      ? `an object with kind ${JSON.stringify(String((type as { kind?: unknown }).kind))}`
+      : typeof type === "string"
+      ? JSON.stringify(type)
+      : String(type);
+    throw new TypeError(
+      `Cannot declare ${what}: ${shown} is not a field type made by this library ` +
+        `(use the scalars such as u32, or utf8(), bytes(), array(), struct(), union())`,
+    );
   }
 }
