@@ -13,6 +13,7 @@
  */
 
 import { detectRuntime } from "../ffi/runtime.ts";
+import { encodeUtf8 } from "./_checked_write.ts";
 import { ScalarArray } from "./scalar_array.ts";
 import { type ArrayType, type CompositeType, type FieldType, isMadeType, type ScalarType } from "./types.ts";
 
@@ -103,7 +104,6 @@ export function typedArrayCanIndex(type: ScalarType, guarantee: number, offset: 
   return type.name !== "bool" && nativeOrder(type) && guarantee % type.size === 0 && offset % type.size === 0;
 }
 
-const encoder = new TextEncoder();
 /** Keeps a leading U+FEFF: it is part of the string (the default decoder drops it). */
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
@@ -168,13 +168,10 @@ function utf8Get(u8: Uint8Array, start: number, size: number): string {
 }
 
 function utf8Set(u8: Uint8Array, start: number, size: number, value: unknown, name: string): void {
-  if (typeof value !== "string") throw new TypeError(`Cannot set ${name}: expected a string, got ${typeof value}`);
+  // Checked as write() checks strings: too long, NUL or a lone surrogate is refused, never cut.
+  const encoded = encodeUtf8(value, size, name, "set");
   const target = u8.subarray(start, start + size);
   if (target.length < size) return; // detached or closed buffer: nothing to write to
-  const encoded = encoder.encode(value);
-  if (encoded.length > size) {
-    throw new RangeError(`Cannot set ${name}: "${value}" is ${encoded.length} bytes in UTF-8, the field holds ${size}`);
-  }
   target.set(encoded);
   target.fill(0, encoded.length);
 }

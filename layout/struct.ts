@@ -4,7 +4,8 @@
  * @module
  */
 
-import { type Arrays, arraysFor, classFor, scalarSet, utf8Set } from "./_codegen.ts";
+import { arraysFor, classFor } from "./_codegen.ts";
+import { checkedWrite } from "./_checked_write.ts";
 import type { ScalarArray } from "./scalar_array.ts";
 import {
   type ArrayType,
@@ -334,7 +335,7 @@ class StructLayout<F extends Fields> implements StructType<F> {
     if (!writable) {
       throw new TypeError("Cannot write struct: the source is read-only (the file was opened without write: true)");
     }
-    writeValue(this, arrays, byteOffset, value, "");
+    checkedWrite(this, arrays, byteOffset, value);
   }
 
   cursor(source: BufferSource, byteOffset = 0, length?: number): StructCursor<F> {
@@ -347,59 +348,6 @@ class StructLayout<F extends Fields> implements StructType<F> {
     const View = classFor(this, this.align, !writable);
     return new (View.$cursor())(arrays, byteOffset, count) as unknown as StructCursor<F>;
   }
-}
-
-/** Writes any part of a value of `type` at byte `at`, checking every key and value. */
-function writeValue(type: FieldType, arrays: Arrays, at: number, item: unknown, name: string): void {
-  switch (type.kind) {
-    case "scalar":
-      // The checked DataView path, so that a wrong type is a TypeError rather than a coercion.
-      scalarSet(type, arrays.dv, at, item, name);
-      return;
-    case "utf8":
-      utf8Set(arrays.u8, at, type.size, item, name);
-      return;
-    case "bytes": {
-      const source = arrayLike(item, name);
-      if (source.length > type.size) {
-        throw new RangeError(`Cannot write ${name}: ${source.length} bytes do not fit in ${type.size}`);
-      }
-      const target = arrays.u8.subarray(at, at + type.size);
-      target.set(source as ArrayLike<number>);
-      target.fill(0, source.length);
-      return;
-    }
-    case "array": {
-      const items = arrayLike(item, name);
-      if (items.length > type.length) {
-        throw new RangeError(`Cannot write ${name}: ${items.length} elements do not fit in ${type.length}`);
-      }
-      for (let i = 0; i < items.length; i++) {
-        writeValue(type.element, arrays, at + i * type.element.size, items[i], `${name}[${i}]`);
-      }
-      return;
-    }
-    case "struct":
-    case "union": {
-      if (typeof item !== "object" || item === null) {
-        throw new TypeError(`Cannot write ${name || "struct"}: expected an object, got ${String(item)}`);
-      }
-      for (const [key, value] of Object.entries(item)) {
-        const field = type.fields.find((f) => f.name === key);
-        const path = name === "" ? key : `${name}.${key}`;
-        if (field === undefined) throw new TypeError(`Cannot write ${path}: the ${type.kind} has no such field`);
-        if (value !== undefined) writeValue(field.type, arrays, at + field.offset, value, path);
-      }
-      return;
-    }
-  }
-}
-
-function arrayLike(value: unknown, name: string): ArrayLike<unknown> {
-  if (typeof value !== "object" || value === null || typeof (value as ArrayLike<unknown>).length !== "number") {
-    throw new TypeError(`Cannot write ${name}: expected an array, got ${String(value)}`);
-  }
-  return value as ArrayLike<unknown>;
 }
 
 /**
