@@ -191,10 +191,18 @@ export interface StructType<F extends Fields = Fields> extends CompositeType {
    */
   read(source: BufferSource, byteOffset?: number): StructValue<F>;
   /**
-   * Writes the given fields (any part of the value, nested parts included) at `byteOffset`.
+   * Writes the given fields (any part of the value, nested parts included) at `byteOffset`,
+   * checked, unlike a view's number setters: integer fields take only integers in their
+   * range, 64-bit fields only `bigint`s in theirs, `f32` any number but one that would
+   * overflow to infinity, `bool` only booleans, `bytes` only integers from 0 to 255, and
+   * strings only those that fit whole in UTF-8 with no NUL and no lone surrogate. Every
+   * value is checked before anything is written: a refused write changes nothing.
    *
-   * @throws {TypeError} If a key is not a field, a value has the wrong type, or the source is read-only.
-   * @throws {RangeError} If the struct does not fit, `byteOffset` is misaligned, an array is too long or a string does not fit.
+   * @throws {TypeError} If a key is not a field, a value has the wrong type (a `number` for
+   * a 64-bit field, say), or the source is read-only.
+   * @throws {RangeError} If the struct does not fit, `byteOffset` is misaligned, a number is
+   * out of range or not an integer for an integer field, an array is too long, or a string
+   * does not fit or contains NUL.
    */
   write(source: BufferSource, byteOffset: number, value: StructInput<F>): void;
   /**
@@ -357,8 +365,12 @@ class StructLayout<F extends Fields> implements StructType<F> {
  * `MappedFile` included), plain-object reads and partial writes.
  *
  * A view's numeric fields read and write at about the speed of typed-array indexing: each
- * layout gets its own generated accessor class. Number fields behave as typed-array
- * elements (out-of-range values wrap); 64-bit integers are `bigint`.
+ * layout gets its own generated accessor class. Its setters are unchecked, as typed-array
+ * elements are: a number field converts what it is given to a number and stores it as a
+ * typed array would (integers wrap modulo 2^n and drop fractions, `NaN` stores 0, `f32`
+ * rounds), a `bool` field stores whether the value is truthy, and a 64-bit field
+ * (a `bigint`) throws the runtime's own `TypeError` for a `number`. String setters are
+ * checked as `write()` checks them. For checked writes of numbers, use `write()`.
  *
  * @param fields Field names (C identifiers) mapped to field types, in memory order.
  * @param options `packed` and `align`, as the gcc attributes.
@@ -382,6 +394,20 @@ class StructLayout<F extends Fields> implements StructType<F> {
  * stats.bytes = 1n << 40n;
  * stats.name = "api";
  * assert.deepEqual(Stats.read(buffer), { hits: 1, load: 0, bytes: 1n << 40n, name: "api" });
+ * ```
+ *
+ * @example Unchecked setters, checked write()
+ * ```ts
+ * import { struct, u32, u8 } from "@mmstruct/mmstruct";
+ * import assert from "node:assert/strict";
+ *
+ * const Counters = struct({ errors: u32, level: u8 });
+ * const buffer = new ArrayBuffer(Counters.size);
+ * const counters = Counters.view(buffer);
+ * counters.errors = -1; // wraps, as in a Uint32Array
+ * assert.equal(counters.errors, 4294967295);
+ * assert.throws(() => Counters.write(buffer, 0, { level: 1, errors: -1 }), RangeError);
+ * assert.equal(counters.level, 0); // a refused write() writes nothing
  * ```
  *
  * @example Packed and nested

@@ -210,7 +210,9 @@ function validateLength(value: unknown, what: string): number {
  * A fixed-size UTF-8 string of `byteLength` bytes (`char name[byteLength]` in C), padded
  * with NUL bytes. Reads stop at the first NUL. Writing a string whose UTF-8 encoding is
  * longer than `byteLength` throws a `RangeError` (strings are never cut, so a code point is
- * never split); a string that fills the field exactly has no terminating NUL, as in C.
+ * never split), as does a string containing NUL (it would read back cut there) or a lone
+ * surrogate (UTF-8 has no encoding for it); a string that fills the field exactly has no
+ * terminating NUL, as in C.
  *
  * @param byteLength The field size in bytes.
  * @returns The field type.
