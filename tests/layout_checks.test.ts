@@ -74,6 +74,16 @@ describe("struct() and hand-made types", () => {
     assert.equal(Outer.read(buffer).list[1].n, 7);
   });
 
+  test("StructFile.open() rebuilds a layout from the file through the type factories", () => {
+    using dir = tempDir();
+    const Inner = struct({ n: u32, tags: array(utf8(4), 2) });
+    StructFile.create(dir.path("s.mms"), struct({ inner: Inner, big: i64be, raw: bytes(3) })).close();
+    using file = StructFile.open(dir.path("s.mms"));
+    // struct() takes only library-made types: every part of the parsed layout is one.
+    const Again = struct({ copy: file.type, inner: file.type.fields[0].type, raw: file.type.fields[2].type });
+    assert.deepEqual(Again.fields.map((f) => f.size), [file.type.size, Inner.size, 3]);
+  });
+
   test("StructFile.create() refuses a hand-made layout, whose field names never run as code", () => {
     delete globals[MARK];
     using dir = tempDir();
