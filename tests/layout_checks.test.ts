@@ -16,6 +16,8 @@ import {
   type ScalarType,
   struct,
   StructFile,
+  toC,
+  toCtypes,
   u16,
   u16be,
   u16le,
@@ -72,6 +74,13 @@ describe("struct() and hand-made types", () => {
     const buffer = new ArrayBuffer(Outer.size);
     Outer.view(buffer).list[1].n = 7;
     assert.equal(Outer.read(buffer).list[1].n, 7);
+  });
+
+  test("toC() and toCtypes() refuse a hand-made layout, whose names would be printed as source", () => {
+    const hostile = handMadeStruct("x; }; int evil(void) { return 1; } struct y { int z");
+    assert.throws(() => toC(hostile as never, "stats"), { name: "TypeError", message: /made by struct\(\)/ });
+    assert.throws(() => toCtypes(hostile as never, "Stats"), { name: "TypeError", message: /made by struct\(\)/ });
+    assert.match(toC(struct({ n: u32 }), "stats"), /uint32_t n;/);
   });
 
   test("StructFile.open() rebuilds a layout from the file through the type factories", () => {
