@@ -127,7 +127,14 @@ export {
   type ViewOf,
 } from "./layout/struct.ts";
 export { ScalarArray } from "./layout/scalar_array.ts";
-export { atomic, AtomicField, type NumericKeys } from "./layout/atomics.ts";
+export {
+  atomic,
+  AtomicField,
+  type AtomicKeys,
+  type IntegerKeys,
+  type IntegerName,
+  type NumericKeys,
+} from "./layout/atomics.ts";
 export { toC } from "./layout/to_c.ts";
 export { toCtypes } from "./layout/to_ctypes.ts";
 export {

@@ -13,8 +13,16 @@
  */
 
 import { detectRuntime } from "../ffi/runtime.ts";
+import { encodeUtf8 } from "./_checked_write.ts";
 import { ScalarArray } from "./scalar_array.ts";
-import type { ArrayType, BitsType, CompositeType, FieldType, ScalarType } from "./types.ts";
+import {
+  type ArrayType,
+  type BitsType,
+  type CompositeType,
+  type FieldType,
+  isMadeType,
+  type ScalarType,
+} from "./types.ts";
 
 /** Typed arrays over a whole buffer, made once per buffer. */
 export interface Arrays {
@@ -103,7 +111,6 @@ export function typedArrayCanIndex(type: ScalarType, guarantee: number, offset: 
   return type.name !== "bool" && nativeOrder(type) && guarantee % type.size === 0 && offset % type.size === 0;
 }
 
-const encoder = new TextEncoder();
 /** Keeps a leading U+FEFF: it is part of the string (the default decoder drops it). */
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
@@ -170,13 +177,10 @@ function utf8Get(u8: Uint8Array, start: number, size: number): string {
 }
 
 function utf8Set(u8: Uint8Array, start: number, size: number, value: unknown, name: string): void {
-  if (typeof value !== "string") throw new TypeError(`Cannot set ${name}: expected a string, got ${typeof value}`);
+  // Checked as write() checks strings: too long, NUL or a lone surrogate is refused, never cut.
+  const encoded = encodeUtf8(value, size, name, "set");
   const target = u8.subarray(start, start + size);
   if (target.length < size) return; // detached or closed buffer: nothing to write to
-  const encoded = encoder.encode(value);
-  if (encoded.length > size) {
-    throw new RangeError(`Cannot set ${name}: "${value}" is ${encoded.length} bytes in UTF-8, the field holds ${size}`);
-  }
   target.set(encoded);
   target.fill(0, encoded.length);
 }
@@ -520,7 +524,33 @@ export function cachedReaderFor(type: CompositeType, guarantee: number): ViewCla
   return classCache.get(type)?.get(`${guarantee}:true:true`);
 }
 
+/**
+ * A field name as it enters generated source: a string literal, never raw text, so that
+ * no name can be read as code (`get "hits"()`, `this["hits"]` are `get hits()`, `this.hits`).
+ */
+function key(name: string): string {
+  return JSON.stringify(name);
+}
+
+/** The property of `object` that caches the view of aggregate field `name`, as generated source. */
+function cacheOf(object: string, name: string): string {
+  return `${object}[${key(`$c_${name}`)}]`;
+}
+
+/**
+ * Throws a `TypeError` unless `type` was made by this library's factories: the generator
+ * writes its sizes, offsets and scalar names into source as they are.
+ */
+function assertGeneratable(type: CompositeType): void {
+  if (!isMadeType(type)) {
+    throw new TypeError(
+      "Cannot generate a view: the layout is not a struct() or union() made by this library (a type built by hand)",
+    );
+  }
+}
+
 function generate(type: CompositeType, guarantee: number, readOnly: boolean, readerOnly: boolean): ViewClass {
+  assertGeneratable(type);
   const id = nextId++;
   const arraysUsed = new Set<string>(["u8"]);
   const bases = new Set<number>();
@@ -559,10 +589,10 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean, rea
           get = `this.$dv.get${DATAVIEW[t.name]}(${at}, ${little})`;
           set = `this.$dv.set${DATAVIEW[t.name]}(${at}, v, ${little});`;
         }
-        members.push(`get ${name}() { return ${get}; }`);
+        members.push(`get ${key(name)}() { return ${get}; }`);
         if (readOnly) refused.push(name);
-        else members.push(`set ${name}(v) { ${set} }`);
-        reads.push(`${name}: ${get}`);
+        else members.push(`set ${key(name)}(v) { ${set} }`);
+        reads.push(`${key(name)}: ${get}`);
         break;
       }
       case "bits": {
@@ -575,43 +605,47 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean, rea
       }
       case "utf8": {
         const get = `h.utf8Get(this.$u8, ${at}, ${t.size})`;
-        members.push(`get ${name}() { return ${get}; }`);
+        members.push(`get ${key(name)}() { return ${get}; }`);
         if (readOnly) refused.push(name);
-        else members.push(`set ${name}(v) { h.utf8Set(this.$u8, ${at}, ${t.size}, v, ${JSON.stringify(name)}); }`);
-        reads.push(`${name}: ${get}`);
+        else members.push(`set ${key(name)}(v) { h.utf8Set(this.$u8, ${at}, ${t.size}, v, ${key(name)}); }`);
+        reads.push(`${key(name)}: ${get}`);
         break;
       }
       case "bytes": {
         const range = `${at}, ${at} + ${t.size}`;
         if (readOnly) {
-          members.push(`get ${name}() { return this.$u8.slice(${range}); }`);
+          members.push(`get ${key(name)}() { return this.$u8.slice(${range}); }`);
         } else {
           caches.push(name);
-          members.push(`get ${name}() { return this.$c_${name} ??= this.$u8.subarray(${range}); }`);
+          members.push(`get ${key(name)}() { return ${cacheOf("this", name)} ??= this.$u8.subarray(${range}); }`);
         }
-        reads.push(`${name}: this.$u8.slice(${range})`);
+        reads.push(`${key(name)}: this.$u8.slice(${range})`);
         break;
       }
       case "array": {
         const k = arrayTypes.push(t) - 1;
         const g = commonAlignment(guarantee, offset);
-        const make = `h.arrayField(h.A[${k}], this.$a, ${at}, ${g}, ${readOnly}, ${JSON.stringify(name)})`;
+        const make = `h.arrayField(h.A[${k}], this.$a, ${at}, ${g}, ${readOnly}, ${key(name)})`;
         if (readOnly && t.element.kind === "scalar") {
-          members.push(`get ${name}() { return ${make}; }`);
+          members.push(`get ${key(name)}() { return ${make}; }`);
         } else {
           caches.push(name);
-          members.push(`get ${name}() { return this.$c_${name} ??= ${make}; }`);
+          members.push(`get ${key(name)}() { return ${cacheOf("this", name)} ??= ${make}; }`);
         }
-        reads.push(`${name}: h.readValue(h.A[${k}], this.$a, ${at}, ${g})`);
+        reads.push(`${key(name)}: h.readValue(h.A[${k}], this.$a, ${at}, ${g})`);
         break;
       }
       case "struct":
       case "union": {
         const k = children.push({ type: t, guarantee: commonAlignment(guarantee, offset) }) - 1;
         caches.push(name);
-        members.push(`get ${name}() { return this.$c_${name} ??= new (h.C(${k}))(this.$a, ${at}); }`);
+        members.push(`get ${key(name)}() { return ${cacheOf("this", name)} ??= new (h.C(${k}))(this.$a, ${at}); }`);
         // A reader has no accessors: it copies a nested struct with a reader of its own.
-        reads.push(readerOnly ? `${name}: new (h.C(${k}))(this.$a, ${at}).$read()` : `${name}: this.${name}.$read()`);
+        reads.push(
+          readerOnly
+            ? `${key(name)}: new (h.C(${k}))(this.$a, ${at}).$read()`
+            : `${key(name)}: this[${key(name)}].$read()`,
+        );
         break;
       }
     }
@@ -622,7 +656,7 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean, rea
   // (Deno maps past 4 GiB) divide, exactly, since o is a multiple of every unit s.
   const baseOf = (o: string, s: number) => `${o} < 2147483648 ? ${o} >> ${Math.log2(s)} : ${o} / ${s}`;
   const setBases = (target: string) => [...bases].map((s) => `${target}.$b${s} = ${baseOf("o", s)};`).join(" ");
-  const initCaches = caches.map((c) => `this.$c_${c} = undefined;`).join(" ");
+  const initCaches = caches.map((c) => `${cacheOf("this", c)} = undefined;`).join(" ");
   const body = `$read() { return { ${reads.join(", ")} }; }
   ${readerOnly ? "" : members.join("\n  ")}`;
   const viewBody = body.replace(/@B(\d)@/g, "this.$$b$1");
@@ -664,7 +698,7 @@ class Cursor${id} {
   at(i) {
     if (!(i >>> 0 === i && i < this.length)) h.outOfRange(i, this.length);
     const v = this.$v;
-    v.$o = this.$B + i * ${type.size}; ${caches.map((c) => `v.$c_${c} = undefined;`).join(" ")}
+    v.$o = this.$B + i * ${type.size}; ${caches.map((c) => `${cacheOf("v", c)} = undefined;`).join(" ")}
     return v;
   }
 }

@@ -8,6 +8,8 @@
 import { ATOMIC_LOAD_MAY_WRITE } from "../ffi/runtime.ts";
 import type { View } from "./_codegen.ts";
 import { describeValue } from "../ffi/describe_value.ts";
+import type { Fields, StructView } from "./struct.ts";
+import type { ScalarType } from "./types.ts";
 
 type IntegerArray =
   | Int8Array
@@ -19,9 +21,10 @@ type IntegerArray =
   | BigInt64Array
   | BigUint64Array;
 
-/** The integer scalars; each name is also the key of its typed array. */
-const INTEGER_NAMES = new Set(["i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64"] as const);
-type IntegerName = typeof INTEGER_NAMES extends Set<infer N> ? N : never;
+/** The integer scalars' names; each is also the key of its typed array. */
+export type IntegerName = "i8" | "u8" | "i16" | "u16" | "i32" | "u32" | "i64" | "u64";
+
+const INTEGER_NAMES: ReadonlySet<string> = new Set<IntegerName>(["i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64"]);
 
 /** Private memory for the barriers of `AtomicField.load` on read-only memory under Bun. */
 const FENCE = new Int32Array(1);
@@ -149,6 +152,26 @@ export class AtomicField<V extends number | bigint> {
 export type NumericKeys<V> = { [K in keyof V]: V[K] extends number | bigint ? K : never }[keyof V] & string;
 
 /**
+ * The fields of `F` that {@linkcode atomic} accepts: integers of 8 to 64 bits in native
+ * byte order (floats, `bool`, fixed byte order and aggregates are left out).
+ */
+export type IntegerKeys<F> =
+  & {
+    [K in keyof F]: F[K] extends ScalarType<number | bigint, IntegerName, "native"> ? K : never;
+  }[keyof F]
+  & string;
+
+/**
+ * The names {@linkcode atomic} accepts for a view of type `V`: the integer fields
+ * ({@linkcode IntegerKeys}) of a `StructView` whose fields are known, else every key
+ * whose value is a number or a bigint (checked at run time).
+ */
+export type AtomicKeys<V> = V extends StructView<infer F extends Fields>
+  // A plain object matches StructView<Fields>, with no field types to tell floats from integers.
+  ? (string extends keyof F ? NumericKeys<V> : IntegerKeys<F>)
+  : NumericKeys<V>;
+
+/**
  * Binds atomic operations to the integer field `name` of a struct view (8, 16, 32 or 64
  * bits, native byte order). Bind once, outside hot loops: the result is as fast as a raw
  * `Atomics` call on a typed array.
@@ -157,7 +180,8 @@ export type NumericKeys<V> = { [K in keyof V]: V[K] extends number | bigint ? K 
  * `Atomics.notify` do not work on mapped memory and are not offered.
  *
  * @param view A view from `struct(...).view()` (a nested struct's view works too).
- * @param name An integer field of it.
+ * @param name An integer field of it. For a view whose layout TypeScript knows, any other
+ * field (a float, say) is a compile-time error, see {@linkcode AtomicKeys}.
  * @returns The bound field. For a cursor's view, it stays bound to the current record.
  * @throws {TypeError} If `view` is not a struct view, `name` is not an integer field, the
  * field has a fixed byte order, or it is not naturally aligned (packed layouts).
@@ -178,7 +202,7 @@ export type NumericKeys<V> = { [K in keyof V]: V[K] extends number | bigint ? K 
  * assert.equal(bytes.load(), 512n);
  * ```
  */
-export function atomic<V extends object, K extends NumericKeys<V>>(
+export function atomic<V extends object, K extends AtomicKeys<V>>(
   view: V,
   name: K,
 ): AtomicField<V[K] & (number | bigint)> {
@@ -190,7 +214,7 @@ export function atomic<V extends object, K extends NumericKeys<V>>(
   const field = type.fields.find((f) => f.name === name);
   if (field === undefined) throw new TypeError(`Cannot bind atomic "${name}": the ${type.kind} has no such field`);
   const t = field.type;
-  if (t.kind !== "scalar" || !INTEGER_NAMES.has(t.name as IntegerName)) {
+  if (t.kind !== "scalar" || !INTEGER_NAMES.has(t.name)) {
     throw new TypeError(`Cannot bind atomic "${name}": it is not an integer field`);
   }
   if (t.byteOrder !== "native") {

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { type Arrays, arraysFor, bitsSet, classFor, scalarSet, utf8Set } from "./_codegen.ts";
+import { arraysFor, classFor } from "./_codegen.ts";
+import { checkedWrite } from "./_checked_write.ts";
 import type { ScalarArray } from "./scalar_array.ts";
 import {
   type ArrayType,
@@ -14,6 +15,7 @@ import {
   type CompositeType,
   type FieldInfo,
   type FieldType,
+  madeType,
   type ScalarName,
   type ScalarType,
   type Utf8Type,
@@ -194,10 +196,18 @@ export interface StructType<F extends Fields = Fields> extends CompositeType {
    */
   read(source: BufferSource, byteOffset?: number): StructValue<F>;
   /**
-   * Writes the given fields (any part of the value, nested parts included) at `byteOffset`.
+   * Writes the given fields (any part of the value, nested parts included) at `byteOffset`,
+   * checked, unlike a view's number setters: integer fields take only integers in their
+   * range, 64-bit fields only `bigint`s in theirs, `f32` any number but one that would
+   * overflow to infinity, `bool` only booleans, `bytes` only integers from 0 to 255, and
+   * strings only those that fit whole in UTF-8 with no NUL and no lone surrogate. Every
+   * value is checked before anything is written: a refused write changes nothing.
    *
-   * @throws {TypeError} If a key is not a field, a value has the wrong type, or the source is read-only.
-   * @throws {RangeError} If the struct does not fit, `byteOffset` is misaligned, an array is too long or a string does not fit.
+   * @throws {TypeError} If a key is not a field, a value has the wrong type (a `number` for
+   * a 64-bit field, say), or the source is read-only.
+   * @throws {RangeError} If the struct does not fit, `byteOffset` is misaligned, a number is
+   * out of range or not an integer for an integer field, an array is too long, or a string
+   * does not fit or contains NUL.
    */
   write(source: BufferSource, byteOffset: number, value: StructInput<F>): void;
   /**
@@ -315,7 +325,7 @@ class StructLayout<F extends Fields> implements StructType<F> {
     if (!Number.isSafeInteger(this.size)) throw new RangeError(`Cannot declare ${what}: it is too large`);
     this.fields = Object.freeze(fields);
     this.#offsets = new Map(fields.map((f) => [f.name, f.offset]));
-    Object.freeze(this);
+    madeType(this);
   }
 
   offsetOf(name: keyof F & string): number {
@@ -360,7 +370,7 @@ class StructLayout<F extends Fields> implements StructType<F> {
     if (!writable) {
       throw new TypeError("Cannot write struct: the source is read-only (the file was opened without write: true)");
     }
-    writeValue(this, arrays, byteOffset, value, "");
+    checkedWrite(this, arrays, byteOffset, value);
   }
 
   cursor(source: BufferSource, byteOffset = 0, length?: number): StructCursor<F> {
@@ -375,66 +385,6 @@ class StructLayout<F extends Fields> implements StructType<F> {
   }
 }
 
-/** Writes any part of a value of `type` at byte `at`, checking every key and value. */
-function writeValue(type: FieldType, arrays: Arrays, at: number, item: unknown, name: string): void {
-  switch (type.kind) {
-    case "scalar":
-      // The checked DataView path, so that a wrong type is a TypeError rather than a coercion.
-      scalarSet(type, arrays.dv, at, item, name);
-      return;
-    case "bits":
-      // Only struct fields are bitfields, written with their bit offset below: this is one at bit 0.
-      bitsSet(arrays.u8, at, 0, type, item, name);
-      return;
-    case "utf8":
-      utf8Set(arrays.u8, at, type.size, item, name);
-      return;
-    case "bytes": {
-      const source = arrayLike(item, name);
-      if (source.length > type.size) {
-        throw new RangeError(`Cannot write ${name}: ${source.length} bytes do not fit in ${type.size}`);
-      }
-      const target = arrays.u8.subarray(at, at + type.size);
-      target.set(source as ArrayLike<number>);
-      target.fill(0, source.length);
-      return;
-    }
-    case "array": {
-      const items = arrayLike(item, name);
-      if (items.length > type.length) {
-        throw new RangeError(`Cannot write ${name}: ${items.length} elements do not fit in ${type.length}`);
-      }
-      for (let i = 0; i < items.length; i++) {
-        writeValue(type.element, arrays, at + i * type.element.size, items[i], `${name}[${i}]`);
-      }
-      return;
-    }
-    case "struct":
-    case "union": {
-      if (typeof item !== "object" || item === null) {
-        throw new TypeError(`Cannot write ${name || "struct"}: expected an object, got ${String(item)}`);
-      }
-      for (const [key, value] of Object.entries(item)) {
-        const field = type.fields.find((f) => f.name === key);
-        const path = name === "" ? key : `${name}.${key}`;
-        if (field === undefined) throw new TypeError(`Cannot write ${path}: the ${type.kind} has no such field`);
-        if (value === undefined) continue;
-        if (field.type.kind === "bits") {
-          bitsSet(arrays.u8, at + field.offset, field.bitOffset ?? 0, field.type, value, path);
-        } else writeValue(field.type, arrays, at + field.offset, value, path);
-      }
-      return;
-    }
-  }
-}
-
-function arrayLike(value: unknown, name: string): ArrayLike<unknown> {
-  if (typeof value !== "object" || value === null || typeof (value as ArrayLike<unknown>).length !== "number") {
-    throw new TypeError(`Cannot write ${name}: expected an array, got ${String(value)}`);
-  }
-  return value as ArrayLike<unknown>;
-}
-
 /**
  * Declares a C struct: fields laid out in order, each at the next offset aligned to its
  * type, the size padded to the largest alignment, exactly as gcc and clang do on x86_64
@@ -442,10 +392,14 @@ function arrayLike(value: unknown, name: string): ArrayLike<unknown> {
  * `MappedFile` included), plain-object reads and partial writes.
  *
  * A view's numeric fields read and write at about the speed of typed-array indexing: each
- * layout gets its own generated accessor class. Number fields behave as typed-array
- * elements (out-of-range values wrap); 64-bit integers are `bigint`. Bitfields
- * (`bits()`) are laid out as gcc lays them out and refuse values that do not fit
- * with a `RangeError`.
+ * layout gets its own generated accessor class. Its setters are unchecked, as typed-array
+ * elements are: a number field converts what it is given to a number and stores it as a
+ * typed array would (integers wrap modulo 2^n and drop fractions, `NaN` stores 0, `f32`
+ * rounds), a `bool` field stores whether the value is truthy, and a 64-bit field
+ * (a `bigint`) throws the runtime's own `TypeError` for a `number`. String setters are
+ * checked as `write()` checks them. For checked writes of numbers, use `write()`.
+ * Bitfields (`bits()`) are laid out as gcc lays them out, and their setters are checked:
+ * a value that does not fit is a `RangeError`.
  *
  * @param fields Field names (C identifiers) mapped to field types, in memory order.
  * @param options `packed` and `align`, as the gcc attributes.
@@ -469,6 +423,20 @@ function arrayLike(value: unknown, name: string): ArrayLike<unknown> {
  * stats.bytes = 1n << 40n;
  * stats.name = "api";
  * assert.deepEqual(Stats.read(buffer), { hits: 1, load: 0, bytes: 1n << 40n, name: "api" });
+ * ```
+ *
+ * @example Unchecked setters, checked write()
+ * ```ts
+ * import { struct, u32, u8 } from "@mmstruct/mmstruct";
+ * import assert from "node:assert/strict";
+ *
+ * const Counters = struct({ errors: u32, level: u8 });
+ * const buffer = new ArrayBuffer(Counters.size);
+ * const counters = Counters.view(buffer);
+ * counters.errors = -1; // wraps, as in a Uint32Array
+ * assert.equal(counters.errors, 4294967295);
+ * assert.throws(() => Counters.write(buffer, 0, { level: 1, errors: -1 }), RangeError);
+ * assert.equal(counters.level, 0); // a refused write() writes nothing
  * ```
  *
  * @example Packed and nested

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { CompositeType, FieldType } from "./types.ts";
+import { type CompositeType, type FieldType, isMadeType } from "./types.ts";
 
 const C_SCALAR: Record<string, string> = {
   i8: "int8_t",
@@ -94,8 +94,8 @@ function naturalAlignment(type: CompositeType): number {
  */
 export function toC(type: CompositeType, name: string): string {
   validateTypeName(name, "generate C");
-  if (type?.kind !== "struct" && type?.kind !== "union") {
-    throw new TypeError(`Cannot generate C for "${name}": expected a struct or union type`);
+  if (!isMadeType(type) || (type.kind !== "struct" && type.kind !== "union")) {
+    throw new TypeError(`Cannot generate C for "${name}": expected a struct or union type made by struct() or union()`);
   }
   const names = nameComposites(type, name);
   const out = ["#include <stdbool.h>", "#include <stddef.h>", "#include <stdint.h>", ""];

@@ -5,7 +5,14 @@
  */
 
 import { dimensions, nameComposites, validateTypeName } from "./to_c.ts";
-import type { BitsType, CompositeType, FieldInfo, FieldType, ScalarType } from "./types.ts";
+import {
+  type BitsType,
+  type CompositeType,
+  type FieldInfo,
+  type FieldType,
+  isMadeType,
+  type ScalarType,
+} from "./types.ts";
 
 const PYTHON_KEYWORDS = new Set(
   ("False None True and as assert async await break class continue def del elif else except finally for from " +
@@ -238,8 +245,10 @@ function fieldLines(
  */
 export function toCtypes(type: CompositeType, name: string): string {
   validateTypeName(name, "generate ctypes");
-  if (type?.kind !== "struct" && type?.kind !== "union") {
-    throw new TypeError(`Cannot generate ctypes for "${name}": expected a struct or union type`);
+  if (!isMadeType(type) || (type.kind !== "struct" && type.kind !== "union")) {
+    throw new TypeError(
+      `Cannot generate ctypes for "${name}": expected a struct or union type made by struct() or union()`,
+    );
   }
   const names = nameComposites(type, name);
   const out = ["import ctypes", ""];

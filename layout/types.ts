@@ -154,17 +154,31 @@ export interface CompositeType {
 /** Any type a field can have. */
 export type FieldType = ScalarType | Utf8Type | BytesType | ArrayType | CompositeType | BitsType;
 
+/**
+ * Every type the factories of this folder made (the scalars, `utf8()`, `bytes()`,
+ * `array()`, `struct()`, `union()`): only these may reach the code generator, which
+ * writes their sizes and offsets into the accessor classes it compiles. A type object
+ * built by hand, or parsed from a file, is refused rather than trusted.
+ */
+const MADE = new WeakSet<object>();
+
+/** Freezes `type` and records it as made by this library. Internal: for the type factories only. */
+export function madeType<T extends object>(type: T): T {
+  MADE.add(Object.freeze(type));
+  return type;
+}
+
+/** Whether `type` was made by one of this library's type factories (see {@linkcode madeType}). */
+export function isMadeType(type: unknown): type is FieldType {
+  return typeof type === "object" && type !== null && MADE.has(type);
+}
+
 function scalar<V extends number | bigint | boolean, N extends ScalarName, O extends ByteOrder>(
   name: N,
   size: number,
   byteOrder: O,
 ): ScalarType<V, N, O> {
-  return made({ kind: "scalar", name, size, align: size, byteOrder });
-}
-
-/** Every scalar and bitfield type goes through here: the one place the library marks a type object as its own. */
-function made<T extends ScalarType | BitsType>(type: T): T {
-  return Object.freeze(type);
+  return madeType({ kind: "scalar", name, size, align: size, byteOrder });
 }
 
 /** Signed 8-bit integer (`int8_t`). */
@@ -235,7 +249,9 @@ function validateLength(value: unknown, what: string): number {
  * A fixed-size UTF-8 string of `byteLength` bytes (`char name[byteLength]` in C), padded
  * with NUL bytes. Reads stop at the first NUL. Writing a string whose UTF-8 encoding is
  * longer than `byteLength` throws a `RangeError` (strings are never cut, so a code point is
- * never split); a string that fills the field exactly has no terminating NUL, as in C.
+ * never split), as does a string containing NUL (it would read back cut there) or a lone
+ * surrogate (UTF-8 has no encoding for it); a string that fills the field exactly has no
+ * terminating NUL, as in C.
  *
  * @param byteLength The field size in bytes.
  * @returns The field type.
@@ -255,7 +271,7 @@ function validateLength(value: unknown, what: string): number {
  * ```
  */
 export function utf8(byteLength: number): Utf8Type {
-  return Object.freeze({ kind: "utf8", size: validateLength(byteLength, "utf8()"), align: 1 });
+  return madeType({ kind: "utf8", size: validateLength(byteLength, "utf8()"), align: 1 });
 }
 
 /**
@@ -279,7 +295,7 @@ export function utf8(byteLength: number): Utf8Type {
  * ```
  */
 export function bytes(byteLength: number): BytesType {
-  return Object.freeze({ kind: "bytes", size: validateLength(byteLength, "bytes()"), align: 1 });
+  return madeType({ kind: "bytes", size: validateLength(byteLength, "bytes()"), align: 1 });
 }
 
 /**
@@ -322,7 +338,7 @@ export function array<E extends FieldType>(element: E, length: number): ArrayTyp
   const n = validateLength(length, "array()");
   const size = element.size * n;
   if (!Number.isSafeInteger(size)) throw new RangeError(`Cannot declare array(): ${n} elements are too many`);
-  return Object.freeze({ kind: "array", element, length: n, size, align: element.align });
+  return madeType({ kind: "array", element, length: n, size, align: element.align });
 }
 
 /**
@@ -387,7 +403,7 @@ export function bits<T extends BitsStorage>(
   if (width < 1 || width > max) {
     throw new RangeError(`Cannot declare bits(${t.name}): width ${width} is not from 1 to ${max}`);
   }
-  return made({
+  return madeType({
     kind: "bits",
     name: t.name as T["name"],
     size: t.size,
@@ -400,15 +416,21 @@ export function bits<T extends BitsStorage>(
 /** The native-order scalars a bitfield can be stored in, by name. */
 const SCALAR_TYPES = new Map<string, ScalarType>([i8, u8, i16, u16, i32, u32, i64, u64, bool].map((t) => [t.name, t]));
 
-/** Throws a `TypeError` unless `type` is a field type made by this library. */
+/**
+ * Throws a `TypeError` unless `type` is a field type made by this library: an object that
+ * merely looks like one (built by hand, copied, or from another copy of the library) is
+ * refused, since its names and sizes would be compiled into accessor code.
+ */
 export function assertFieldType(type: unknown, what: string): asserts type is FieldType {
-  const kind = (type as { kind?: unknown } | null)?.kind;
-  if (
-    typeof type !== "object" || type === null ||
-    !(kind === "scalar" || kind === "bits" || kind === "utf8" || kind === "bytes" || kind === "array" ||
-      kind === "struct" ||
-      kind === "union")
-  ) {
-    throw new TypeError(`Cannot declare ${what}: ${String(type)} is not a field type`);
+  if (!isMadeType(type)) {
+    const shown = typeof type === "object" && type !== null
+      ? `an object with kind ${JSON.stringify(String((type as { kind?: unknown }).kind))}`
+      : typeof type === "string"
+      ? JSON.stringify(type)
+      : String(type);
+    throw new TypeError(
+      `Cannot declare ${what}: ${shown} is not a field type made by this library ` +
+        `(use the scalars such as u32, or utf8(), bytes(), array(), struct(), union())`,
+    );
   }
 }

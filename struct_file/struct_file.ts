@@ -14,6 +14,7 @@ import {
   readInterpreted,
 } from "../layout/reader.ts";
 import type { Fields, StructInput, StructType, StructValue, StructView } from "../layout/struct.ts";
+import { isMadeType } from "../layout/types.ts";
 import { libc } from "../ffi/libc.ts";
 import { createMappedFile, type LockMode, type MappedFile, openMappedFile, type SyncOptions } from "../mapped_file.ts";
 import { MmapError } from "../ffi/mmap_error.ts";
@@ -22,6 +23,7 @@ import { type FileIdentity, identityOf, sameFile } from "./_identity.ts";
 import { ownStartTime, PID } from "./_process.ts";
 import { firstDifference, formatVersionOf, fromSchemaText, toSchema } from "./_schema.ts";
 import { Seqlock } from "./_seqlock.ts";
+import { refuseAsync, refuseThenable } from "./_synchronous.ts";
 import { formatError } from "./format_error.ts";
 import { describeValue } from "../ffi/describe_value.ts";
 
@@ -239,7 +241,7 @@ export class StructFile<F extends Fields = Fields> {
     type: StructType<F>,
     options: StructFileCreateOptions<F> = {},
   ): StructFile<F> {
-    if (type?.kind !== "struct" && type?.kind !== "union" || typeof type.view !== "function") {
+    if (!isMadeType(type) || (type.kind !== "struct" && type.kind !== "union")) {
       throw new TypeError(
         `Cannot create struct file ${JSON.stringify(path)}: expected a struct type, got ${describeValue(type)}`,
       );
@@ -433,8 +435,17 @@ export class StructFile<F extends Fields = Fields> {
    * Writers in other processes take turns; a writer that died inside an update is taken
    * over.
    *
-   * @param fn Changes fields through the view. It must not call `update` itself.
-   * @throws {TypeError} If the file is read-only or closed, or `update` is nested.
+   * `fn` must be synchronous: the write section ends when it returns. An `async` function
+   * is refused before anything happens (a compile-time error too, as is any `fn` typed to
+   * return a promise). A function that returns a promise or another thenable without being
+   * `async` can be told only once it returned: what it wrote until then is published as
+   * one update, as when `fn` throws, then `update` throws a `TypeError`; writes made after
+   * that, when the promise's callbacks run, are outside any update (readers' `version` does
+   * not change and a snapshot may see them half done).
+   *
+   * @param fn Changes fields through the view, synchronously. It must not call `update` itself.
+   * @throws {TypeError} If the file is read-only or closed, `update` is nested, or `fn` is
+   * not a function, is `async` or returned a thenable.
    * @throws {StaleWriterError} If another live writer holds the file for longer than the timeout, or took
    * the file over during this update (judging this process dead).
    *
@@ -456,7 +467,9 @@ export class StructFile<F extends Fields = Fields> {
    * rmSync(dir, { recursive: true });
    * ```
    */
-  update(fn: (view: StructView<F>) => void): void {
+  update<R>(
+    fn: (view: StructView<F>) => R & (R extends { then: (...args: never[]) => unknown } ? never : unknown),
+  ): void {
     if (!this.#file.writable || this.#file.closed) {
       throw new TypeError(
         `Cannot update ${JSON.stringify(this.path)}: the file is ${
@@ -465,11 +478,13 @@ export class StructFile<F extends Fields = Fields> {
       );
     }
     if (this.#updating) throw new TypeError(`Cannot update ${JSON.stringify(this.path)}: update() calls cannot nest`);
+    refuseAsync(fn, this.path);
     const s = this.#lock.enter();
     this.#updating = true;
     let thrown: { error: unknown } | undefined;
     try {
-      fn(this.view);
+      const result = fn(this.view);
+      if (result !== undefined) refuseThenable(result, this.path);
     } catch (error) {
       thrown = { error };
       throw error;

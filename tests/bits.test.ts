@@ -88,8 +88,12 @@ test("array() refuses bitfield elements with a TypeError: C and ctypes have no a
 
 test("atomic() refuses a bitfield with a TypeError", () => {
   const view = Flags.view(new ArrayBuffer(Flags.size));
-  assert.throws(() => atomic(view, "mode"), { name: "TypeError", message: /"mode": it is not an integer field/ });
-  assert.throws(() => atomic(view, "big"), TypeError);
+  // A compile-time error too (atomic() takes only integer fields' names): the casts test the run-time check.
+  assert.throws(() => atomic(view, "mode" as never), {
+    name: "TypeError",
+    message: /"mode": it is not an integer field/,
+  });
+  assert.throws(() => atomic(view, "big" as never), TypeError);
   assert.equal(atomic(view, "count").add(1), 0);
 });
 

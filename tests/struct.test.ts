@@ -447,8 +447,8 @@ describe("atomic()", () => {
     assert.throws(() => atomic(Packed.view(new ArrayBuffer(8)), "b"), { name: "TypeError", message: /aligned/ });
     const S = struct({ f: f64, be: u32be, s: utf8(4) });
     const v = S.view(new ArrayBuffer(S.size));
-    assert.throws(() => atomic(v, "f"), TypeError);
-    assert.throws(() => atomic(v, "be"), TypeError);
+    assert.throws(() => atomic(v, "f" as never), TypeError);
+    assert.throws(() => atomic(v, "be" as never), TypeError);
     assert.throws(() => atomic(v, "s" as never), TypeError);
     assert.throws(() => atomic({ f: 1 }, "f"), TypeError);
   });

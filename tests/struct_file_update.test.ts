@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { struct, StructFile, u32 } from "../mod.ts";
+import { tempDir } from "./_helpers.ts";
+
+const Pair = struct({ a: u32, b: u32 });
+
+describe("StructFile.update() and asynchronous functions", () => {
+  test("update() refuses an async function before it writes or publishes anything", async () => {
+    using dir = tempDir();
+    using file = StructFile.create(dir.path("pair.mms"), Pair);
+    const before = file.version;
+    let ran = false;
+    const fn = async (v: { a: number; b: number }) => {
+      ran = true;
+      v.a = 1;
+      await null;
+      v.b = 2;
+    };
+    // @ts-expect-error: an async fn is refused at compile time too
+    assert.throws(() => file.update(fn), { name: "TypeError", message: /async function/ });
+    await new Promise((resolve) => setTimeout(resolve, 0)); // where the awaited write would have run
+    assert.equal(ran, false);
+    assert.equal(file.version, before);
+    assert.deepEqual(file.snapshot(), { a: 0, b: 0 });
+  });
+
+  test("update() publishes what a thenable-returning fn wrote before returning, then throws a TypeError", async () => {
+    using dir = tempDir();
+    using file = StructFile.create(dir.path("pair.mms"), Pair);
+    const before = file.version;
+    let later: Promise<void> | undefined;
+    const fn = (v: { a: number; b: number }) => {
+      v.a = 1;
+      later = (async () => {
+        await null;
+        v.b = 2;
+      })();
+      return later;
+    };
+    // @ts-expect-error: a fn typed to return a promise is refused at compile time too
+    assert.throws(() => file.update(fn), { name: "TypeError", message: /returned a promise/ });
+    // One update, finished (even): the synchronous write is published, no writer holds the file.
+    assert.equal(file.version, before + 2);
+    assert.deepEqual(file.snapshot(), { a: 1, b: 0 });
+    await later;
+    // The awaited write landed outside any update: readers' version never saw it.
+    assert.equal(file.version, before + 2);
+    assert.deepEqual(file.snapshot(), { a: 1, b: 2 });
+    file.update((v) => v.a = 3); // the file is free for the next update
+    assert.equal(file.version, before + 4);
+  });
+
+  test("update() refuses a thenable that is not a promise", () => {
+    using dir = tempDir();
+    using file = StructFile.create(dir.path("pair.mms"), Pair);
+    const thenable = { then: (resolve: (value: number) => void) => resolve(1) };
+    // @ts-expect-error: a thenable return type is refused at compile time
+    assert.throws(() => file.update(() => thenable), { name: "TypeError", message: /thenable/ });
+    assert.equal(file.version % 2, 0);
+  });
+
+  test("update() refuses a fn that is not a function without taking the write section", () => {
+    using dir = tempDir();
+    using file = StructFile.create(dir.path("pair.mms"), Pair);
+    const before = file.version;
+    assert.throws(() => file.update(42 as never), { name: "TypeError", message: /fn must be a function, got number/ });
+    assert.equal(file.version, before);
+  });
+
+  test("update() still accepts synchronous functions whatever they return", () => {
+    using dir = tempDir();
+    using file = StructFile.create(dir.path("pair.mms"), Pair);
+    file.update((v) => v.a = 5); // an arrow expression returns the assigned number
+    file.update((v) => ({ b: v.b = 6 }));
+    file.update(function (v) {
+      v.a += 1;
+    });
+    assert.deepEqual(file.snapshot(), { a: 6, b: 6 });
+  });
+});
