@@ -32,10 +32,10 @@ import type { HistogramBucket } from "./families.ts";
  * import { histogramQuantile } from "@mmstruct/mmstruct";
  * import assert from "node:assert/strict";
  *
- * // 10 observations up to 0.1 s, 10 more up to 0.5 s, none slower.
- * const buckets = [{ le: 0.1, count: 10 }, { le: 0.5, count: 20 }, { le: Infinity, count: 20 }];
- * assert.equal(histogramQuantile(0.5, buckets), 0.1);
- * assert.equal(histogramQuantile(0.75, buckets), 0.3); // halfway through the second bucket
+ * // 10 observations up to 100 ms, 10 more up to 500 ms, none slower.
+ * const buckets = [{ le: 100, count: 10 }, { le: 500, count: 20 }, { le: Infinity, count: 20 }];
+ * assert.equal(histogramQuantile(0.5, buckets), 100);
+ * assert.equal(histogramQuantile(0.75, buckets), 300); // halfway through the second bucket
  * assert.ok(Number.isNaN(histogramQuantile(0.5, [{ le: Infinity, count: 0 }])));
  * ```
  */
