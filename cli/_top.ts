@@ -214,10 +214,10 @@ export interface TopState {
 const COLUMNS = [
   ["TYPE", 9],
   ["VALUE", 16],
-  ["RATE/S", 11],
-  ["P50", 9],
-  ["P90", 9],
-  ["P99", 9],
+  ["RATE/S", 10],
+  ["P50", 8],
+  ["P90", 8],
+  ["P99", 8],
 ] as const;
 
 /**
@@ -263,10 +263,10 @@ export function topLines(
       cell(row.name, nameWidth),
       cell(row.type, 9),
       cell(row.text, 16, row.value === undefined ? "left" : "right"),
-      cell(formatNumber(row.rate), 11, "right"),
-      cell(row.quantiles ? formatNumber(p50) : "", 9, "right"),
-      cell(row.quantiles ? formatNumber(p90) : "", 9, "right"),
-      cell(row.quantiles ? formatNumber(p99) : "", 9, "right"),
+      cell(formatNumber(row.rate), 10, "right"),
+      cell(row.quantiles ? formatNumber(p50) : "", 8, "right"),
+      cell(row.quantiles ? formatNumber(p90) : "", 8, "right"),
+      cell(row.quantiles ? formatNumber(p99) : "", 8, "right"),
     ];
     const line = cells.join(" ");
     lines.push(row.alarm ? style(line, STYLE.red) : line);
