@@ -69,7 +69,9 @@ function toHtml(text) {
   const escape = (s) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
   let state = { bold: false, dim: false, inverse: false, fg: undefined };
   let html = "";
+  // deno-lint-ignore no-control-regex
   for (const part of text.split(/(\x1b\[[0-9;]*m)/)) {
+    // deno-lint-ignore no-control-regex
     const sgr = /^\x1b\[([0-9;]*)m$/.exec(part);
     if (sgr === null) {
       if (part === "") continue;
