@@ -124,6 +124,8 @@ export interface ScreenEvents {
  */
 export class Screen implements Disposable {
   #closed = false;
+  /** The terminal went away: nothing can be written to it. */
+  #broken = false;
   #last = "";
   readonly #events: ScreenEvents;
   readonly #raw: boolean;
@@ -137,12 +139,18 @@ export class Screen implements Disposable {
     this.#events.resize();
   };
   readonly #onSignal = () => this.#events.quit();
+  /** The terminal went away (EIO after a hangup): nothing more can be shown. */
+  readonly #onError = () => {
+    this.#broken = true;
+    this.#events.quit();
+  };
   readonly #onExit = () => this.close();
 
   /** Takes over the terminal; standard output must be one. */
   constructor(events: ScreenEvents) {
     this.#events = events;
     process.stdout.write(ENTER);
+    process.stdout.on("error", this.#onError);
     process.stdout.on("resize", this.#onResize);
     for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, this.#onSignal);
     process.on("exit", this.#onExit);
@@ -172,7 +180,7 @@ export class Screen implements Disposable {
    * written again.
    */
   draw(lines: readonly string[]): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#broken) return;
     const shown = lines.slice(0, this.rows).map((line) => fit(line, this.columns) + `${CSI}0m${CSI}K`);
     const frame = `${CSI}H${shown.join("\r\n")}${CSI}J`;
     if (frame === this.#last) return;
@@ -184,6 +192,7 @@ export class Screen implements Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    process.stdout.off("error", this.#onError);
     process.stdout.off("resize", this.#onResize);
     for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.off(signal, this.#onSignal);
     process.off("exit", this.#onExit);
@@ -192,7 +201,7 @@ export class Screen implements Disposable {
       process.stdin.setRawMode(false);
       process.stdin.pause();
     }
-    process.stdout.write(LEAVE);
+    if (!this.#broken) process.stdout.write(LEAVE);
   }
 
   /** {@linkcode Screen.prototype.close}. */

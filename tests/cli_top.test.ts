@@ -152,8 +152,11 @@ for (
   });
 }
 
-test("mmstruct top prints one snapshot, without terminal codes, when its output is not a terminal", () => {
+test("mmstruct top prints one snapshot, without terminal codes, when its output is not a terminal", async () => {
   using tmp = tempDir();
+  // A struct file whose writer was killed: its row says the writer is gone.
+  const killed = await writer("struct", tmp.path("old.mms"));
+  await killed.kill();
   using metrics = Metrics.create(tmp.dir);
   metrics.counter({ name: "hits_total", help: "Hits", labelNames: ["path"] }).labels({ path: "/a" }).inc(3);
   using file = StructFile.create(tmp.path("stats.mms"), Stats);
@@ -163,15 +166,19 @@ test("mmstruct top prints one snapshot, without terminal codes, when its output 
   assert.equal(result.status, 0, result.stderr);
   assert.ok(!result.stdout.includes("\x1b"), "no escape sequences");
   const lines = result.stdout.trimEnd().split("\n");
-  assert.match(lines[1], /^writers: 1 live, 0 dead {2}1 struct files {2}1 files skipped$/);
+  assert.match(lines[1], /^writers: 1 live, 0 dead {2}2 struct files {2}1 files skipped$/);
   assert.deepEqual(lines.slice(3).map((l) => l.split(/\s+/).slice(0, 3)), [
     ["NAME", "TYPE", "VALUE"],
     ['hits_total{path="/a"}', "counter", "3"],
+    ["old.mms", "file", "pid"],
+    ["old.mms:errors", "u32", "0"],
+    ["old.mms:requests", "u64", "0"],
     ["stats.mms", "file", "pid"],
     ["stats.mms:errors", "u32", "4"],
     ["stats.mms:requests", "u64", "0"],
   ]);
-  assert.match(lines[5], new RegExp(`pid ${process.pid} live`));
+  assert.match(lines[5], new RegExp(`pid ${killed.pid} gone`));
+  assert.match(lines[8], new RegExp(`pid ${process.pid} live`));
 });
 
 test("mmstruct top fails with a one-line error for a directory that cannot be read", () => {
