@@ -355,7 +355,11 @@ async function main(argv: string[]): Promise<number> {
     for (const name of ["json", "all", "count", "format"] as const) {
       if (values[name] !== undefined && values[name] !== false) throw new UsageError(`--${name} is not for top`);
     }
-    await runTop(path, integerOption(values.interval, "interval", 1000));
+    const output = new Output();
+    await runTop(path, integerOption(values.interval, "interval", 1000), async (text) => {
+      output.write(text);
+      await output.flush();
+    });
     return EXIT.ok;
   }
   if (command === "metrics" || command === "compact") {

@@ -305,9 +305,14 @@ export function topKey(state: TopState, key: Key): boolean {
 
 /**
  * Runs `mmstruct top`: until `q`, Ctrl-C or SIGTERM on a terminal; one snapshot (without
- * rates, which take two) when standard output is not one.
+ * rates, which take two) when standard output is not one, written by `print` (the
+ * command's output, which knows what to do when its reader has gone).
  */
-export async function runTop(dir: string | undefined, interval: number): Promise<void> {
+export async function runTop(
+  dir: string | undefined,
+  interval: number,
+  print: (text: string) => Promise<void>,
+): Promise<void> {
   const source = new TopSource(dir);
   try {
     // Before the screen is taken: a directory that cannot be read is a one-line error.
@@ -316,7 +321,7 @@ export async function runTop(dir: string | undefined, interval: number): Promise
     if (process.stdout.isTTY !== true) {
       const body = topLines(where, snapshot, { sort: "name", filter: "", editing: undefined }, 160)
         .map((line) => line.trimEnd());
-      await new Promise<void>((resolve) => process.stdout.write(body.join("\n") + "\n", () => resolve()));
+      await print(body.join("\n") + "\n");
       return;
     }
     const state: TopState = { sort: "name", filter: "", editing: undefined };

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
@@ -179,6 +180,20 @@ test("mmstruct top prints one snapshot, without terminal codes, when its output 
   ]);
   assert.match(lines[5], new RegExp(`pid ${killed.pid} gone`));
   assert.match(lines[8], new RegExp(`pid ${process.pid} live`));
+});
+
+test("mmstruct top exits quietly when the reader of its snapshot has gone (| head)", () => {
+  using tmp = tempDir();
+  using metrics = Metrics.create(tmp.dir);
+  // More than a pipe holds (64 KiB): the write after head exits fails with EPIPE.
+  const counter = metrics.counter({ name: "c_total", help: "C", labelNames: ["i"], maxSeries: 5000 });
+  for (let i = 0; i < 3000; i++) counter.labels({ i: String(i).padStart(40, "0") }).inc();
+  const result = spawnSync("/bin/sh", ["-c", `{ ${cli(["top", tmp.dir])}; echo "status $?" >&2; } | head -1`], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  assert.match(result.stdout, /^mmstruct top /);
+  assert.equal(result.stderr, "status 0\n");
 });
 
 test("mmstruct top fails with a one-line error for a directory that cannot be read", () => {
