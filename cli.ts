@@ -5,6 +5,7 @@
  *
  *     mmstruct show FILE [--json] [--all]
  *     mmstruct watch FILE [--json] [--all] [--interval MS] [--count N]
+ *     mmstruct top [DIR] [--interval MS]
  *     mmstruct metrics [DIR] [--format table|prometheus|openmetrics|json]
  *     mmstruct compact [DIR]
  *     mmstruct serve [DIR] [--listen HOST:PORT] [--compact-interval S] [--no-openmetrics]
@@ -72,6 +73,8 @@ import {
   summary,
 } from "./struct_file/_text.ts";
 import { follow } from "./struct_file/watch.ts";
+import { runTop } from "./cli/_top.ts";
+import { runWatchScreen } from "./cli/_watch_screen.ts";
 
 /** A metric label set as Prometheus writes it: `{name="value",…}`, or nothing. */
 function labelText(labels: Labels): string {
@@ -115,6 +118,7 @@ const METRICS_FORMATS: Readonly<Record<string, (collected: Collected) => string>
 
 const USAGE = `Usage: mmstruct show FILE [--json] [--all]
        mmstruct watch FILE [--json] [--all] [--interval MS] [--count N]
+       mmstruct top [DIR] [--interval MS]
        mmstruct metrics [DIR] [--format ${Object.keys(METRICS_FORMATS).join("|")}]
        mmstruct compact [DIR]
        mmstruct serve [DIR] [--listen HOST:PORT] [--compact-interval S] [--no-openmetrics]
@@ -123,12 +127,18 @@ const USAGE = `Usage: mmstruct show FILE [--json] [--all]
 
 Prints the fields of a struct file (any layout: the file describes itself).
   show    one consistent snapshot, as a table or --json
-  watch   a snapshot at start and at every change: refreshed in place on a terminal,
-          one line per change (key=value, or JSON with --json) otherwise; a file
-          replaced at its path (a restarted writer) is reopened and followed
+  watch   a snapshot at start and at every change: on a terminal, a full screen
+          refreshed in place (with the age of the last change, and a mark when the
+          writer has gone or the file was replaced or truncated; q quits), one line
+          per change (key=value, or JSON with --json) otherwise; a file replaced at
+          its path (a restarted writer) is reopened and followed
 Prints, compacts or serves a metrics directory (default: $MMSTRUCT_METRICS_DIR, else
 $XDG_RUNTIME_DIR/mmstruct-metrics, else /dev/shm/mmstruct-metrics-<uid>).
   metrics every process's metrics merged, once (default format: table)
+  top     the merged metrics, and every other struct file of the directory, live on a
+          full screen: values, rates, histogram p50/p90/p99, writers live and dead;
+          keys: s sort (name, value, rate), / filter by name, q quit; one snapshot
+          when standard output is not a terminal
   compact fold the files of processes that have exited into one archive
   serve   HTTP for Prometheus: GET /metrics (Prometheus text, or OpenMetrics when
           asked), /metrics.json, /healthz, a live dashboard at /; compacts periodically;
@@ -142,7 +152,8 @@ Options:
                   bytes as arrays)
   --all           every element of every array, and whole strings and byte fields
                   (by default: the first ${SHOWN_ELEMENTS} elements and the count, at most ${SHOWN_ROWS} rows)
-  --interval MS   watch: how often to look for changes (default 100)
+  --interval MS   watch: how often to look for changes (default 100);
+                  top: how often to refresh (default 1000)
   --count N       watch: exit after N snapshots
   --format F      metrics: ${Object.keys(METRICS_FORMATS).join(", ")}
   --listen A      serve: HOST:PORT, [IPv6]:PORT or :PORT (all IPv4 interfaces);
@@ -309,7 +320,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const [command, path, ...extra] = positionals;
   if (
-    command !== "show" && command !== "watch" && command !== "metrics" && command !== "compact" && command !== "serve"
+    command !== "show" && command !== "watch" && command !== "metrics" && command !== "compact" &&
+    command !== "serve" && command !== "top"
   ) {
     throw new UsageError(command === undefined ? "missing command" : `unknown command "${command}"`);
   }
@@ -339,6 +351,17 @@ async function main(argv: string[]): Promise<number> {
       info: (line) => console.log(line),
       error: (line) => console.error(line),
     });
+  }
+  if (command === "top") {
+    for (const name of ["json", "all", "count", "format"] as const) {
+      if (values[name] !== undefined && values[name] !== false) throw new UsageError(`--${name} is not for top`);
+    }
+    const output = new Output();
+    await runTop(path, integerOption(values.interval, "interval", 1000), async (text) => {
+      output.write(text);
+      await output.flush();
+    });
+    return EXIT.ok;
   }
   if (command === "metrics" || command === "compact") {
     for (const name of ["json", "all", "interval", "count"] as const) {
@@ -384,11 +407,15 @@ async function main(argv: string[]): Promise<number> {
 
   const interval = integerOption(values.interval, "interval", 100);
   const count = integerOption(values.count, "count", Number.MAX_SAFE_INTEGER);
+  // On a terminal, the screen shows what fits: --all is for output to a file or a pipe.
+  if (process.stdout.isTTY === true && !values.json) {
+    await runWatchScreen(path, interval, count);
+    return EXIT.ok;
+  }
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
-  const terminal = process.stdout.isTTY === true && !values.json;
   // Read with each change: the summary, or the data to list in full.
   const read = (file: StructFile): [[string, string, string][] | FullData, number] => {
     if (!values.json && !values.all) return summary(file);
@@ -396,21 +423,12 @@ async function main(argv: string[]): Promise<number> {
     return [data, data.version];
   };
   let seen = 0;
-  let reopens = 0;
   try {
     for await (
       const { value, version, file, reopened } of follow(path, { interval, signal: controller.signal }, read)
     ) {
-      if (reopened) reopens++;
       if (values.json) {
         await writeJson(output, file, { reopened }, value as FullData);
-      } else if (terminal) {
-        const note = reopens === 0
-          ? ""
-          : `  (the file was replaced: reopened ${reopens === 1 ? "once" : `${reopens} times`})`;
-        const title = (version: number) => `\x1b[H\x1b[2J${path}  version ${version}${note}\n\n`;
-        if (Array.isArray(value)) output.write(title(version) + table(value));
-        else await writeFull(output, file, "table", title, value);
       } else {
         const head = (version: number) => `version=${version}${reopened ? " reopened=true" : ""}`;
         if (Array.isArray(value)) {

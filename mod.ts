@@ -151,6 +151,7 @@ export { Counter, CounterChild, type CounterConfig, type LabelValues } from "./m
 export { Gauge, type GaugeAggregate, GaugeChild, type GaugeConfig } from "./metrics/gauge.ts";
 export { Histogram, HistogramChild, type HistogramConfig } from "./metrics/histogram.ts";
 export { collect, type Collected, type CollectOptions, type ScrapeError } from "./metrics/collect.ts";
+export { histogramQuantile } from "./metrics/histogram_quantile.ts";
 export { compact, type CompactResult } from "./metrics/compact.ts";
 export type {
   CounterFamily,

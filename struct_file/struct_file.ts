@@ -621,6 +621,41 @@ export class StructFile<F extends Fields = Fields> {
   }
 
   /**
+   * The process recorded in the header as the file's writer (the last to create or update
+   * it), and whether it still runs: the same process, told from a later one that reuses its
+   * pid by its start time on Linux. A reader polling a file whose writer has exited (or
+   * was killed) sees values that will not change again; `mmstruct watch` says so.
+   *
+   * @returns The writer's pid (0 when none is recorded) and whether it is running.
+   * @throws {TypeError} If the file is closed.
+   *
+   * @example The writer of a file this process created
+   * ```ts
+   * import { StructFile, struct, u32 } from "@mmstruct/mmstruct";
+   * import assert from "node:assert/strict";
+   * import { mkdtempSync, rmSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   * import process from "node:process";
+   *
+   * const dir = mkdtempSync(join(tmpdir(), "mmstruct-"));
+   * using file = StructFile.create(join(dir, "n.mms"), struct({ n: u32 }));
+   * assert.deepEqual(file.writer(), { pid: process.pid, alive: true });
+   * rmSync(dir, { recursive: true });
+   * ```
+   */
+  writer(): { readonly pid: number; readonly alive: boolean } {
+    if (this.#file.closed) {
+      throw new TypeError(`Cannot read the writer of ${JSON.stringify(this.path)}: the file is closed`);
+    }
+    // The start time belongs to the pid only if the pid is the same before and after it is read.
+    const pid = this.#loadWriterPid() >>> 0;
+    const start = this.#writerStart[0];
+    const known = this.#loadWriterPid() >>> 0 === pid;
+    return { pid, alive: pid !== 0 && isAlive(pid, known ? start : 0n) };
+  }
+
+  /**
    * A copy of the data made without generated code, for the first copies a file makes:
    * generating and compiling a layout's reader costs more than opening the file, which a
    * reader that opens, copies once and exits (a monitoring plugin) need never pay.

@@ -1,0 +1,354 @@
+/**
+ * `mmstruct top DIR`: the merged metrics of a metrics directory, and the fields of every
+ * other struct file in it, on a full screen refreshed in place; one table when standard
+ * output is not a terminal. Internal.
+ *
+ * @module
+ */
+
+import { basename } from "node:path";
+import process from "node:process";
+import { collect, type Collected } from "../metrics/collect.ts";
+import type { Labels } from "../metrics/families.ts";
+import { histogramQuantile } from "../metrics/histogram_quantile.ts";
+import { StructFile } from "../struct_file/struct_file.ts";
+import { summary } from "../struct_file/_text.ts";
+import { cell, clean, type Key, Screen, STYLE, styled, Ticker } from "./_screen.ts";
+
+/** One row of the table. */
+export interface TopRow {
+  /** The series (`name{label="value"}`) or `file:field`. */
+  readonly name: string;
+  /** `counter`, `gauge`, `histogram`, a struct field's type, or `file`. */
+  readonly type: string;
+  /** What the VALUE column shows (a histogram's count). */
+  readonly text: string;
+  /** The number to sort by and to take the rate of, if it is one. */
+  readonly value: number | undefined;
+  /** Per second since the previous scrape (counters, histogram counts, numeric fields). */
+  rate?: number;
+  readonly quantiles?: readonly [number, number, number];
+  /** Shown in red: a struct file whose writer has gone, or that cannot be read. */
+  readonly alarm?: boolean;
+  /** Whether the value can only grow, so that a rate makes sense: counters, histograms, struct fields. */
+  readonly rated: boolean;
+}
+
+/** What a scrape shows above the table. */
+export interface TopSnapshot {
+  readonly rows: TopRow[];
+  readonly writers: Collected["writers"];
+  /** Files of the directory that could not be read (neither metrics nor struct files). */
+  readonly skipped: number;
+  readonly structFiles: number;
+}
+
+function labelText(labels: Labels): string {
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return pairs.length === 0 ? "" : `{${pairs.join(",")}}`;
+}
+
+/** A number in at most about 7 characters' worth of precision: integers whole, others to 4 significant digits. */
+export function formatNumber(value: number | undefined): string {
+  if (value === undefined || Number.isNaN(value)) return "-";
+  if (value === Infinity) return "+Inf";
+  if (value === -Infinity) return "-Inf";
+  if (Number.isInteger(value) && Math.abs(value) < 1e15) return String(value);
+  return String(Number(value.toPrecision(4)));
+}
+
+/** The struct files of a directory, kept open between scrapes. */
+class StructFiles {
+  readonly #open = new Map<string, StructFile>();
+
+  /** Rows for each file in `paths` (closing those no longer there). */
+  rows(paths: readonly string[]): TopRow[] {
+    const wanted = new Set(paths);
+    for (const [path, file] of this.#open) {
+      if (!wanted.has(path)) {
+        file.close();
+        this.#open.delete(path);
+      }
+    }
+    const out: TopRow[] = [];
+    for (const path of [...wanted].sort()) {
+      const name = clean(basename(path));
+      try {
+        let file = this.#open.get(path);
+        if (file !== undefined && file.check() === "replaced") {
+          file.close();
+          this.#open.delete(path);
+          file = undefined;
+        }
+        if (file === undefined) {
+          file = StructFile.open(path);
+          this.#open.set(path, file);
+        }
+        const [fields] = summary(file);
+        const writer = file.writer();
+        out.push({
+          name,
+          type: "file",
+          text: `pid ${writer.pid} ${writer.alive ? "live" : "gone"}`,
+          value: undefined,
+          alarm: !writer.alive,
+          rated: false,
+        });
+        for (const [field, type, text] of fields) {
+          const n = Number(text);
+          out.push({
+            name: `${name}:${field}`,
+            type,
+            text,
+            value: text !== "" && Number.isFinite(n) ? n : undefined,
+            rated: true,
+          });
+        }
+      } catch (error) {
+        this.#open.get(path)?.close();
+        this.#open.delete(path);
+        out.push({
+          name,
+          type: "file",
+          text: clean((error as Error).message),
+          value: undefined,
+          alarm: true,
+          rated: false,
+        });
+      }
+    }
+    return out;
+  }
+
+  close(): void {
+    for (const file of this.#open.values()) file.close();
+    this.#open.clear();
+  }
+}
+
+/** Scrapes a directory, and works out rates from the previous scrape. */
+export class TopSource {
+  readonly #dir: string | undefined;
+  readonly #files = new StructFiles();
+  #previous = new Map<string, number>();
+  #previousAt = 0;
+
+  constructor(dir: string | undefined) {
+    this.#dir = dir;
+  }
+
+  /** One scrape: every row, with its rate when there was a scrape before. */
+  scrape(): TopSnapshot {
+    const collected = collect(this.#dir, { meta: false });
+    const rows: TopRow[] = [];
+    for (const family of collected.families) {
+      const sample = family.type === "counter" ? `${family.name}_total` : family.name;
+      for (const series of family.series) {
+        const name = clean(`${sample}${labelText(series.labels)}`);
+        if ("buckets" in series) {
+          const q = (p: number) => histogramQuantile(p, series.buckets);
+          rows.push({
+            name,
+            type: family.type,
+            text: formatNumber(series.count),
+            value: series.count,
+            quantiles: [q(0.5), q(0.9), q(0.99)],
+            rated: true,
+          });
+        } else {
+          rows.push({
+            name,
+            type: family.type,
+            text: formatNumber(series.value),
+            value: series.value,
+            rated: family.type === "counter",
+          });
+        }
+      }
+    }
+    // Struct files that are not metrics files are shown field by field.
+    const structPaths = collected.errors.filter((e) => e.reason === "not-metrics").map((e) => e.path);
+    rows.push(...this.#files.rows(structPaths));
+    const now = performance.now();
+    const seconds = (now - this.#previousAt) / 1000;
+    const values = new Map<string, number>();
+    for (const row of rows) {
+      if (row.value === undefined || !row.rated) continue;
+      values.set(row.name, row.value);
+      const before = this.#previous.get(row.name);
+      if (before !== undefined && seconds > 0) row.rate = (row.value - before) / seconds;
+    }
+    this.#previous = values;
+    this.#previousAt = now;
+    const skipped = collected.errors.length - structPaths.length;
+    return { rows, writers: collected.writers, skipped, structFiles: structPaths.length };
+  }
+
+  close(): void {
+    this.#files.close();
+  }
+}
+
+/** The orders `s` cycles through. */
+const SORTS = ["name", "value", "rate"] as const;
+type Sort = typeof SORTS[number];
+
+function sortRows(rows: TopRow[], sort: Sort): TopRow[] {
+  const byName = (a: TopRow, b: TopRow) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  if (sort === "name") return rows.sort(byName);
+  const key = (row: TopRow) => {
+    const n = sort === "value" ? row.value : row.rate;
+    return n === undefined || Number.isNaN(n) ? -Infinity : n;
+  };
+  return rows.sort((a, b) => key(b) - key(a) || byName(a, b));
+}
+
+/** What the view shows besides the data: the order, the filter, the filter being typed. */
+export interface TopState {
+  sort: Sort;
+  filter: string;
+  /** The filter being typed after `/`, or undefined. */
+  editing: string | undefined;
+}
+
+const COLUMNS = [
+  ["TYPE", 9],
+  ["VALUE", 16],
+  ["RATE/S", 10],
+  ["P50", 8],
+  ["P90", 8],
+  ["P99", 8],
+] as const;
+
+/**
+ * The screen's lines for `snapshot`, `width` columns wide: a header, the table (names cut
+ * to what the other columns leave), and a line of key help, `height` lines in all; or,
+ * without `height`, every row and no help, unstyled (a snapshot to print).
+ */
+export function topLines(
+  where: string,
+  snapshot: TopSnapshot,
+  state: TopState,
+  width: number,
+  height?: number,
+): string[] {
+  const style = (text: string, sgr: string) => (height !== undefined ? styled(text, sgr) : text);
+  const { live, dead } = snapshot.writers;
+  const writers = `writers: ${style(`${live} live`, STYLE.green)}, ${
+    dead > 0 ? style(`${dead} dead`, STYLE.boldRed) : "0 dead"
+  }`;
+  const extra = [
+    snapshot.structFiles > 0 ? `${snapshot.structFiles} struct files` : "",
+    snapshot.skipped > 0 ? style(`${snapshot.skipped} files skipped`, STYLE.yellow) : "",
+  ].filter((part) => part !== "");
+  const time = new Date().toISOString().slice(11, 19);
+  const lines = [
+    `${style("mmstruct top", STYLE.bold)} ${clean(where)}  ${time} UTC`,
+    [writers, ...extra].join("  "),
+  ];
+  const filtered = snapshot.rows.filter((row) => row.name.toLowerCase().includes(state.filter.toLowerCase()));
+  const rows = sortRows(filtered, state.sort);
+  const fixed = COLUMNS.reduce((sum, [, w]) => sum + w + 1, 0);
+  let nameWidth = Math.max(12, width - fixed);
+  if (height === undefined) {
+    nameWidth = 4;
+    for (const row of rows) nameWidth = Math.max(nameWidth, row.name.length);
+  }
+  const head = [cell("NAME", nameWidth), ...COLUMNS.map(([t, w], i) => cell(t, w, i === 0 ? "left" : "right"))];
+  lines.push("", style(cell(head.join(" "), width), STYLE.inverse));
+  const room = height === undefined ? rows.length : Math.max(0, height - lines.length - 1);
+  for (const row of rows.slice(0, room)) {
+    const [p50, p90, p99] = row.quantiles ?? [];
+    const cells = [
+      cell(row.name, nameWidth),
+      cell(row.type, 9),
+      cell(row.text, 16, row.value === undefined ? "left" : "right"),
+      cell(formatNumber(row.rate), 10, "right"),
+      cell(row.quantiles ? formatNumber(p50) : "", 8, "right"),
+      cell(row.quantiles ? formatNumber(p90) : "", 8, "right"),
+      cell(row.quantiles ? formatNumber(p99) : "", 8, "right"),
+    ];
+    const line = cells.join(" ");
+    lines.push(row.alarm ? style(line, STYLE.red) : line);
+  }
+  if (height === undefined) return lines;
+  while (lines.length < height - 1) lines.push("");
+  const shown = `${Math.min(rows.length, room)} of ${rows.length}${
+    state.filter ? ` matching "${clean(state.filter)}"` : ""
+  }`;
+  lines.push(
+    state.editing !== undefined
+      ? `filter: /${clean(state.editing)}_   Enter apply, Esc cancel`
+      : style(`sort: ${state.sort}  ${shown}  s sort  / filter  q quit`, STYLE.dim),
+  );
+  return lines;
+}
+
+/** Applies a key to the state; returns whether to quit. */
+export function topKey(state: TopState, key: Key): boolean {
+  if (state.editing !== undefined) {
+    if (key.name === "enter") {
+      state.filter = state.editing;
+      state.editing = undefined;
+    } else if (key.name === "escape") state.editing = undefined;
+    else if (key.name === "backspace") state.editing = state.editing.slice(0, -1);
+    else if (key.name === "char") state.editing += key.char;
+    else if (key.name === "interrupt") return true;
+    return false;
+  }
+  if (key.name === "interrupt" || (key.name === "char" && key.char === "q")) return true;
+  if (key.name === "char" && key.char === "s") state.sort = SORTS[(SORTS.indexOf(state.sort) + 1) % SORTS.length];
+  if (key.name === "char" && key.char === "/") state.editing = state.filter;
+  if (key.name === "escape") state.filter = "";
+  return false;
+}
+
+/**
+ * Runs `mmstruct top`: until `q`, Ctrl-C or SIGTERM on a terminal; one snapshot (without
+ * rates, which take two) when standard output is not one, written by `print` (the
+ * command's output, which knows what to do when its reader has gone).
+ */
+export async function runTop(
+  dir: string | undefined,
+  interval: number,
+  print: (text: string) => Promise<void>,
+): Promise<void> {
+  const source = new TopSource(dir);
+  try {
+    // Before the screen is taken: a directory that cannot be read is a one-line error.
+    let snapshot = source.scrape();
+    const where = dir ?? "(default metrics directory)";
+    if (process.stdout.isTTY !== true) {
+      const body = topLines(where, snapshot, { sort: "name", filter: "", editing: undefined }, 160)
+        .map((line) => line.trimEnd());
+      await print(body.join("\n") + "\n");
+      return;
+    }
+    const state: TopState = { sort: "name", filter: "", editing: undefined };
+    const ticker = new Ticker();
+    let quit = false;
+    using screen = new Screen({
+      key(key) {
+        quit ||= topKey(state, key);
+        ticker.wake();
+      },
+      resize: () => ticker.wake(),
+      quit() {
+        quit = true;
+        ticker.wake();
+      },
+    });
+    let due = performance.now() + interval;
+    while (!quit) {
+      screen.draw(topLines(where, snapshot, state, screen.columns, screen.rows));
+      await ticker.sleep(Math.max(0, due - performance.now()));
+      if (quit) break;
+      if (performance.now() >= due) {
+        snapshot = source.scrape();
+        due = performance.now() + interval;
+      }
+    }
+  } finally {
+    source.close();
+  }
+}
