@@ -13,7 +13,7 @@
  */
 
 import { detectRuntime } from "../ffi/runtime.ts";
-import { ScalarArray } from "./scalar_array.ts";
+import { jsonValue, ScalarArray } from "./scalar_array.ts";
 import type { ArrayType, CompositeType, FieldType, ScalarType } from "./types.ts";
 
 /** Typed arrays over a whole buffer, made once per buffer. */
@@ -113,7 +113,6 @@ export interface Helpers {
   utf8Set(u8: Uint8Array, start: number, size: number, value: unknown, name: string): void;
   readOnly(name: string): never;
   outOfRange(index: number, length: number): never;
-  misaligned(name: string, type: string): never;
   arrayField(
     type: ArrayType,
     arrays: Arrays,
@@ -188,12 +187,6 @@ const helpers: Helpers = {
   outOfRange(index, length) {
     throw new RangeError(`Cannot move cursor to record ${index}: there are ${length} records`);
   },
-  misaligned(name, type) {
-    throw new TypeError(
-      `Cannot view ${name}: its ${type} elements are not aligned to their size (a packed layout), ` +
-        `so no typed array can index them: use read() and write() for this field`,
-    );
-  },
   arrayField: (...args) => arrayField(...args),
   readValue,
 };
@@ -224,59 +217,81 @@ function scalarSet(type: ScalarType, dv: DataView, at: number, value: unknown, n
 
 export { scalarSet, utf8Set };
 
-/** The live view of an array field whose elements are not typed-array-indexable numbers. */
-function arrayView(
+/**
+ * How to read and write element `i` of an array field that is not a typed array: the
+ * accessors of a {@linkcode ScalarArray}. Each read reads memory (so a read-only view never
+ * shows a stale copy); live elements (structs, byte fields, native arrays of a writable
+ * view) are made once, on first access, and kept. Bitfield elements would be one more
+ * case here; `array()` refuses them, as C has no arrays of bitfields.
+ */
+function elementAccess(
   type: ArrayType,
   arrays: Arrays,
   start: number,
   guarantee: number,
   readOnly: boolean,
   name: string,
-): unknown {
+): { get: (i: number) => unknown; set: (i: number, value: unknown) => void } {
   const element = type.element;
-  const at = (i: number) => start + i * element.size;
+  const size = element.size;
+  // In bounds: i is checked against the length by ScalarArray, and the view lies in the buffer.
+  const at = (i: number) => start + i * size;
+  const notAssignable = (i: number): never => {
+    throw new TypeError(
+      `Cannot set ${name}[${i}]: a ${element.kind === "bytes" ? "byte field" : element.kind} element is not ` +
+        `assignable, assign its ${element.kind === "struct" || element.kind === "union" ? "fields" : "elements"}`,
+    );
+  };
+  const refuse = (i: number, value: unknown, set: (i: number, value: unknown) => void) =>
+    readOnly ? helpers.readOnly(`${name}[${i}]`) : set(i, value);
+  const kept = (make: (i: number) => unknown) => {
+    const made: unknown[] = [];
+    return (i: number) => made[i] ??= make(i);
+  };
   switch (element.kind) {
     case "struct":
-    case "union":
-      return Object.freeze(
-        Array.from({ length: type.length }, (_, i) => {
-          const View = classFor(element, commonAlignment(guarantee, i * element.size), readOnly);
-          return new View(arrays, at(i));
-        }),
-      );
-    case "array":
-      return Object.freeze(
-        Array.from(
-          { length: type.length },
-          (_, i) =>
-            arrayField(element, arrays, at(i), commonAlignment(guarantee, i * element.size), readOnly, `${name}[${i}]`),
-        ),
-      );
+    case "union": {
+      // One class for every element: each element's offset is a multiple of the alignment
+      // common to the array's start and the element size.
+      const View = classFor(element, commonAlignment(guarantee, size), readOnly);
+      return { get: kept((i) => new View(arrays, at(i))), set: notAssignable };
+    }
+    case "array": {
+      const make = (i: number) =>
+        arrayField(element, arrays, at(i), commonAlignment(guarantee, i * size), readOnly, `${name}[${i}]`);
+      // A read-only native array is a copy (no typed array refuses writes): made at each access.
+      const copies = readOnly && nativeNumbers(element.element);
+      return { get: copies ? make : kept(make), set: notAssignable };
+    }
     case "bytes":
-      return Object.freeze(
-        Array.from(
-          { length: type.length },
-          (_, i) =>
-            readOnly ? arrays.u8.slice(at(i), at(i) + element.size) : arrays.u8.subarray(at(i), at(i) + element.size),
-        ),
-      );
+      return {
+        get: readOnly
+          ? (i) => arrays.u8.slice(at(i), at(i) + size)
+          : kept((i) => arrays.u8.subarray(at(i), at(i) + size)),
+        set: notAssignable,
+      };
     case "utf8":
-      return new ScalarArray<string>(
-        type.length,
-        (i) => utf8Get(arrays.u8, at(i), element.size),
-        (i, value) =>
-          readOnly ? helpers.readOnly(name) : utf8Set(arrays.u8, at(i), element.size, value, `${name}[${i}]`),
-      );
+      return {
+        get: (i) => utf8Get(arrays.u8, at(i), size),
+        set: (i, value) => refuse(i, value, () => utf8Set(arrays.u8, at(i), size, value, `${name}[${i}]`)),
+      };
     case "scalar":
-      return new ScalarArray(
-        type.length,
-        (i) => scalarGet(element, arrays.dv, at(i)),
-        (i, value) => readOnly ? helpers.readOnly(name) : scalarSet(element, arrays.dv, at(i), value, `${name}[${i}]`),
-      );
+      return {
+        get: (i) => scalarGet(element, arrays.dv, at(i)),
+        set: (i, value) => refuse(i, value, () => scalarSet(element, arrays.dv, at(i), value, `${name}[${i}]`)),
+      };
   }
 }
 
-/** The view of any array field: a typed array where possible, otherwise {@linkcode arrayView}. */
+/** Whether elements of this type can be a typed array (when aligned). */
+function nativeNumbers(element: FieldType): element is ScalarType {
+  return element.kind === "scalar" && element.name !== "bool" && element.byteOrder === "native";
+}
+
+/**
+ * The view of any array field: a typed array where one can index it (native-order numbers,
+ * aligned to their size), otherwise a {@linkcode ScalarArray} over {@linkcode elementAccess}.
+ */
 export function arrayField(
   type: ArrayType,
   arrays: Arrays,
@@ -286,13 +301,13 @@ export function arrayField(
   name: string,
 ): unknown {
   const element = type.element;
-  if (element.kind === "scalar" && element.name !== "bool" && element.byteOrder === "native") {
-    if (!typedArrayCanIndex(element, guarantee, 0)) helpers.misaligned(name, element.name);
+  if (nativeNumbers(element) && typedArrayCanIndex(element, guarantee, 0)) {
     const typed = arrays[element.name as NumericName] as Uint8Array;
     const first = start / element.size;
     return readOnly ? typed.slice(first, first + type.length) : typed.subarray(first, first + type.length);
   }
-  return arrayView(type, arrays, start, guarantee, readOnly, name);
+  const { get, set } = elementAccess(type, arrays, start, guarantee, readOnly, name);
+  return new ScalarArray(type.length, get, set);
 }
 
 type TypedArray =
@@ -435,6 +450,23 @@ export function cachedReaderFor(type: CompositeType, guarantee: number): ViewCla
   return classCache.get(type)?.get(`${guarantee}:true:true`);
 }
 
+/**
+ * The keys of a view's internal state (its buffer's arrays, its offset, its cached
+ * aggregates): symbols, so that `Object.keys`, `JSON.stringify` and consoles see only the
+ * fields. Measured on V8 and JavaScriptCore: a symbol-keyed slot reads as fast as a named one.
+ */
+const SLOTS: Record<string, symbol> = Object.fromEntries(
+  ["a", "o", "b2", "b4", "b8", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "f64", "dv"].map(
+    (k) => [k, Symbol(`mmstruct.${k}`)],
+  ),
+);
+/** The keys of cached aggregate fields, by their index among a layout's cached fields. */
+const CACHE_SLOTS: symbol[] = [];
+function cacheSlot(k: number): symbol {
+  while (CACHE_SLOTS.length <= k) CACHE_SLOTS.push(Symbol(`mmstruct.c${CACHE_SLOTS.length}`));
+  return CACHE_SLOTS[k];
+}
+
 function generate(type: CompositeType, guarantee: number, readOnly: boolean, readerOnly: boolean): ViewClass {
   const id = nextId++;
   const arraysUsed = new Set<string>(["u8"]);
@@ -446,18 +478,20 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean, rea
   const reads: string[] = [];
   /** Assignable fields of a read-only view: their setters throw, and are not compiled (see `refuseWrites`). */
   const refused: string[] = [];
+  /** `this.$c<k>`: the slot that caches aggregate field `name`. */
+  const cache = (name: string) => `this[$c${caches.push(name) - 1}]`;
 
   for (const field of type.fields) {
     const { name, offset } = field;
     const t = field.type;
-    const at = `this.$o + ${offset}`;
+    const at = `this[$o] + ${offset}`;
     switch (t.kind) {
       case "scalar": {
         let get: string;
         let set: string;
         if (t.name === "bool") {
-          get = `this.$u8[${at}] !== 0`;
-          set = `this.$u8[${at}] = v ? 1 : 0;`;
+          get = `this[$u8][${at}] !== 0`;
+          set = `this[$u8][${at}] = v ? 1 : 0;`;
         } else if (
           typedArrayCanIndex(t, guarantee, offset) && !(BIGINT_VIA_DATAVIEW && t.size === 8 && t.name !== "f64")
         ) {
@@ -465,13 +499,13 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean, rea
           arraysUsed.add(array);
           const index = t.size === 1 ? at : `@B${t.size}@ + ${offset / t.size}`;
           if (t.size > 1) bases.add(t.size);
-          get = `this.$${array}[${index}]`;
-          set = `this.$${array}[${index}] = v;`;
+          get = `this[$${array}][${index}]`;
+          set = `this[$${array}][${index}] = v;`;
         } else {
           arraysUsed.add("dv");
           const little = t.byteOrder === "native" ? LITTLE_ENDIAN : t.byteOrder === "little";
-          get = `this.$dv.get${DATAVIEW[t.name]}(${at}, ${little})`;
-          set = `this.$dv.set${DATAVIEW[t.name]}(${at}, v, ${little});`;
+          get = `this[$dv].get${DATAVIEW[t.name]}(${at}, ${little})`;
+          set = `this[$dv].set${DATAVIEW[t.name]}(${at}, v, ${little});`;
         }
         members.push(`get ${name}() { return ${get}; }`);
         if (readOnly) refused.push(name);
@@ -480,69 +514,79 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean, rea
         break;
       }
       case "utf8": {
-        const get = `h.utf8Get(this.$u8, ${at}, ${t.size})`;
+        const get = `h.utf8Get(this[$u8], ${at}, ${t.size})`;
         members.push(`get ${name}() { return ${get}; }`);
         if (readOnly) refused.push(name);
-        else members.push(`set ${name}(v) { h.utf8Set(this.$u8, ${at}, ${t.size}, v, ${JSON.stringify(name)}); }`);
+        else members.push(`set ${name}(v) { h.utf8Set(this[$u8], ${at}, ${t.size}, v, ${JSON.stringify(name)}); }`);
         reads.push(`${name}: ${get}`);
         break;
       }
       case "bytes": {
         const range = `${at}, ${at} + ${t.size}`;
         if (readOnly) {
-          members.push(`get ${name}() { return this.$u8.slice(${range}); }`);
+          members.push(`get ${name}() { return this[$u8].slice(${range}); }`);
         } else {
-          caches.push(name);
-          members.push(`get ${name}() { return this.$c_${name} ??= this.$u8.subarray(${range}); }`);
+          members.push(`get ${name}() { return ${cache(name)} ??= this[$u8].subarray(${range}); }`);
         }
-        reads.push(`${name}: this.$u8.slice(${range})`);
+        reads.push(`${name}: this[$u8].slice(${range})`);
         break;
       }
       case "array": {
         const k = arrayTypes.push(t) - 1;
         const g = commonAlignment(guarantee, offset);
-        const make = `h.arrayField(h.A[${k}], this.$a, ${at}, ${g}, ${readOnly}, ${JSON.stringify(name)})`;
+        const make = `h.arrayField(h.A[${k}], this[$a], ${at}, ${g}, ${readOnly}, ${JSON.stringify(name)})`;
         if (readOnly && t.element.kind === "scalar") {
+          // A typed array copy, or a live element array: cheap to make, never stale.
           members.push(`get ${name}() { return ${make}; }`);
         } else {
-          caches.push(name);
-          members.push(`get ${name}() { return this.$c_${name} ??= ${make}; }`);
+          // Writable typed arrays and element arrays are live: made once.
+          members.push(`get ${name}() { return ${cache(name)} ??= ${make}; }`);
         }
-        reads.push(`${name}: h.readValue(h.A[${k}], this.$a, ${at}, ${g})`);
+        reads.push(`${name}: h.readValue(h.A[${k}], this[$a], ${at}, ${g})`);
         break;
       }
       case "struct":
       case "union": {
         const k = children.push({ type: t, guarantee: commonAlignment(guarantee, offset) }) - 1;
-        caches.push(name);
-        members.push(`get ${name}() { return this.$c_${name} ??= new (h.C(${k}))(this.$a, ${at}); }`);
+        members.push(`get ${name}() { return ${cache(name)} ??= new (h.C(${k}))(this[$a], ${at}); }`);
         // A reader has no accessors: it copies a nested struct with a reader of its own.
-        reads.push(readerOnly ? `${name}: new (h.C(${k}))(this.$a, ${at}).$read()` : `${name}: this.${name}.$read()`);
+        reads.push(readerOnly ? `${name}: new (h.C(${k}))(this[$a], ${at}).$read()` : `${name}: this.${name}.$read()`);
         break;
       }
     }
   }
 
-  const assignArrays = [...arraysUsed].map((a) => `this.$${a} = a.${a};`).join(" ");
+  // Slots are symbols held in constants of the generated module (see SLOTS).
+  const slots = `const ${
+    [...Object.keys(SLOTS).map((k) => `$${k} = h.S.${k}`), ...caches.map((_, k) => `$c${k} = h.K[${k}]`)].join(", ")
+  };`;
+  const assignArrays = [...arraysUsed].map((a) => `this[$${a}] = a.${a};`).join(" ");
   // Shifts keep bases small integers (V8 Smis) for offsets below 2 GiB; larger offsets
   // (Deno maps past 4 GiB) divide, exactly, since o is a multiple of every unit s.
   const baseOf = (o: string, s: number) => `${o} < 2147483648 ? ${o} >> ${Math.log2(s)} : ${o} / ${s}`;
-  const setBases = (target: string) => [...bases].map((s) => `${target}.$b${s} = ${baseOf("o", s)};`).join(" ");
-  const initCaches = caches.map((c) => `this.$c_${c} = undefined;`).join(" ");
+  const setBases = (target: string) => [...bases].map((s) => `${target}[$b${s}] = ${baseOf("o", s)};`).join(" ");
+  const initCaches = caches.map((_, k) => `this[$c${k}] = undefined;`).join(" ");
+  // The fields become own, enumerable accessors of each view (descriptors h.D[n], made from
+  // the prototype's once): what Object.keys, spreading and for-in list.
+  const ownFields = (n: number) => readerOnly ? "" : `Object.defineProperties(this, h.D[${n}]);`;
   const body = `$read() { return { ${reads.join(", ")} }; }
   ${readerOnly ? "" : members.join("\n  ")}`;
-  const viewBody = body.replace(/@B(\d)@/g, "this.$$b$1");
+  const internals = `get $a() { return this[$a]; }
+  get $o() { return this[$o]; }`;
+  const viewBody = body.replace(/@B(\d)@/g, "this[$$b$1]");
   const header = `"use strict";
 // mmstruct view #${id}: ${type.kind} of ${type.fields.length} fields, ${type.size} bytes, aligned to ${guarantee}${
     readOnly ? ", read-only" : ""
-  }`;
+  }
+${slots}`;
   const viewSource = `${header}
 // Every field of a view is written once, in the constructor: V8 then treats the offsets as
 // constants of the object, which is what makes a field access as fast as a typed-array one.
 class View${id} {
-  constructor(a, o) { this.$a = a; this.$o = o; ${assignArrays} ${
-    setBases("this")
-  } ${initCaches} Object.preventExtensions(this); }
+  constructor(a, o) { this[$a] = a; this[$o] = o; ${assignArrays} ${setBases("this")} ${initCaches} ${
+    ownFields(0)
+  } Object.preventExtensions(this); }
+  ${internals}
   ${viewBody}
 }
 return View${id};`;
@@ -554,12 +598,18 @@ return View${id};`;
 // The view a cursor moves: same accessors, offsets that change (a separate class, so that
 // moving it never makes the offsets of ordinary views mutable).
 class Moving${id} {
-  constructor(a, o) { this.$a = a; this.$o = o; ${assignArrays} ${initCaches} Object.preventExtensions(this); }
-  ${body.replace(/@B(\d)@/g, (_, s) => `(this.$o >> ${Math.log2(Number(s))})`)}
+  constructor(a, o) { this[$a] = a; this[$o] = o; ${assignArrays} ${initCaches} ${
+      ownFields(1)
+    } Object.preventExtensions(this); }
+  ${internals}
+  ${body.replace(/@B(\d)@/g, (_, s) => `(this[$o] >> ${Math.log2(Number(s))})`)}
 }
 class MovingLarge${id} {
-  constructor(a, o) { this.$a = a; this.$o = o; ${assignArrays} ${initCaches} Object.preventExtensions(this); }
-  ${body.replace(/@B(\d)@/g, (_, s) => `(this.$o / ${s})`)}
+  constructor(a, o) { this[$a] = a; this[$o] = o; ${assignArrays} ${initCaches} ${
+      ownFields(2)
+    } Object.preventExtensions(this); }
+  ${internals}
+  ${body.replace(/@B(\d)@/g, (_, s) => `(this[$o] / ${s})`)}
 }
 class Cursor${id} {
   constructor(a, base, n) {
@@ -570,7 +620,7 @@ class Cursor${id} {
   at(i) {
     if (!(i >>> 0 === i && i < this.length)) h.outOfRange(i, this.length);
     const v = this.$v;
-    v.$o = this.$B + i * ${type.size}; ${caches.map((c) => `v.$c_${c} = undefined;`).join(" ")}
+    v[$o] = this.$B + i * ${type.size}; ${caches.map((_, k) => `v[$c${k}] = undefined;`).join(" ")}
     return v;
   }
 }
@@ -580,23 +630,42 @@ return Cursor${id};`;
   const local = {
     ...helpers,
     A: arrayTypes,
+    S: SLOTS,
+    K: caches.map((_, k) => cacheSlot(k)),
+    D: [] as PropertyDescriptorMap[],
     C: (k: number) => childClasses[k] ??= classFor(children[k].type, children[k].guarantee, readOnly, readerOnly),
   };
   const View = new Function("h", viewSource)(local) as ViewClass;
   describeView(View.prototype, type, guarantee, readOnly);
   if (!readerOnly) refuseWrites(View.prototype, refused);
+  local.D[0] = ownDescriptors(View.prototype, type);
   let Cursor: CursorClass | undefined;
   View.$cursor = () => {
     if (Cursor === undefined) {
       Cursor = new Function("h", cursorSource())(local) as CursorClass;
-      for (const Moving of Cursor.$Moving) {
+      Cursor.$Moving.forEach((Moving, n) => {
         describeView(Moving.prototype, type, guarantee, readOnly);
         if (!readerOnly) refuseWrites(Moving.prototype, refused);
-      }
+        local.D[n + 1] = ownDescriptors(Moving.prototype, type);
+      });
     }
     return Cursor;
   };
   return View;
+}
+
+/**
+ * The prototype's field accessors as own, enumerable properties for each instance. The same
+ * getter and setter functions for every instance, so that engines give all the views of a
+ * class one shape (V8 shares a map transition when the accessor pair is the same).
+ */
+function ownDescriptors(prototype: object, type: CompositeType): PropertyDescriptorMap {
+  const descriptors: PropertyDescriptorMap = {};
+  for (const { name } of type.fields) {
+    const { get, set } = Object.getOwnPropertyDescriptor(prototype, name) ?? {};
+    if (get !== undefined) descriptors[name] = { get, set, enumerable: true, configurable: false };
+  }
+  return descriptors;
 }
 
 /**
@@ -618,6 +687,12 @@ function describeView(prototype: object, type: CompositeType, guarantee: number,
     $t: { value: type },
     $g: { value: guarantee },
     $ro: { value: readOnly },
+    // JSON.stringify(view): the values of $read(), with 64-bit integers as decimal strings.
+    toJSON: {
+      value(this: View) {
+        return jsonValue(this.$read());
+      },
+    },
     [Symbol.for("nodejs.util.inspect.custom")]: {
       value(this: View, _depth: number, options: unknown, inspect: (value: unknown, options: unknown) => string) {
         return inspect(this.$read(), options);

@@ -210,7 +210,7 @@ const C_KEYWORDS = new Set(
     "_Alignas _Alignof _Atomic _Bool _Complex _Generic _Imaginary _Noreturn _Static_assert _Thread_local bool true false")
     .split(" "),
 );
-const RESERVED = new Set(["constructor", "__proto__", "prototype", "toString", "valueOf", "hasOwnProperty"]);
+const RESERVED = new Set(["constructor", "__proto__", "prototype", "toString", "valueOf", "hasOwnProperty", "toJSON"]);
 
 function validateName(name: string, what: string): void {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
