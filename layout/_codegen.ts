@@ -304,7 +304,9 @@ export function arrayField(
   if (nativeNumbers(element) && typedArrayCanIndex(element, guarantee, 0)) {
     const typed = arrays[element.name as NumericName] as Uint8Array;
     const first = start / element.size;
-    return readOnly ? typed.slice(first, first + type.length) : typed.subarray(first, first + type.length);
+    const view = readOnly ? typed.slice(first, first + type.length) : typed.subarray(first, first + type.length);
+    // A stray property is a TypeError (in strict mode), as on views; elements index as before.
+    return Object.preventExtensions(view);
   }
   const { get, set } = elementAccess(type, arrays, start, guarantee, readOnly, name);
   return new ScalarArray(type.length, get, set);

@@ -109,7 +109,9 @@ export class ScalarArray<V> extends Array<V> {
     return Array;
   }
 
+  /** Internal: reads element `index` (in bounds). */
   declare readonly [GET]: (index: number) => V;
+  /** Internal: writes element `index` (in bounds). */
   declare readonly [SET]: (index: number, value: V) => void;
 
   /**
@@ -123,7 +125,7 @@ export class ScalarArray<V> extends Array<V> {
     super(length);
     Object.defineProperty(this, GET, { value: get });
     Object.defineProperty(this, SET, { value: set });
-    // deno-lint-ignore no-constructor-return
+    // The proxy is what indexes: `new ScalarArray(...)` is the proxy, its target this array.
     return new Proxy(this, HANDLER as ProxyHandler<this>);
   }
 

@@ -25,9 +25,10 @@ export type Fields = { readonly [name: string]: FieldType };
 export interface StructOptions {
   /**
    * Lay fields out with no padding, as `__attribute__((packed))`: every field is at
-   * alignment 1. Fields that end up misaligned are read through a `DataView` (slower),
-   * cannot be used atomically, and misaligned numeric arrays cannot be viewed as typed
-   * arrays (use `read`/`write`).
+   * alignment 1. Fields that end up misaligned are read through a `DataView` (slower) and
+   * cannot be used atomically; a numeric array at an offset its element size does not
+   * divide is a {@linkcode ScalarArray} (indexed with `[i]` through a `DataView`) where an
+   * aligned one is a typed array (its declared type still says typed array).
    *
    * @default {false}
    */
@@ -409,7 +410,11 @@ function arrayLike(value: unknown, name: string): ArrayLike<unknown> {
  *
  * A view's numeric fields read and write at about the speed of typed-array indexing: each
  * layout gets its own generated accessor class. Number fields behave as typed-array
- * elements (out-of-range values wrap); 64-bit integers are `bigint`.
+ * elements (out-of-range values wrap); 64-bit integers are `bigint`. Every array field
+ * indexes with `[i]` (see {@linkcode ScalarArray} for arrays that are not typed arrays, and
+ * their `RangeError` out of range). A view lists its fields to `Object.keys`, shows them in
+ * consoles, refuses a stray property with a `TypeError`, and `JSON.stringify` gives its
+ * values with 64-bit integers as decimal strings (always, whatever the value).
  *
  * @param fields Field names (C identifiers) mapped to field types, in memory order.
  * @param options `packed` and `align`, as the gcc attributes.
