@@ -7,20 +7,40 @@
 /** Where an element array keeps its accessors: symbols, so that they never show as keys. */
 const GET: unique symbol = Symbol("mmstruct.get");
 const SET: unique symbol = Symbol("mmstruct.set");
+const GET_CHECKED: unique symbol = Symbol("mmstruct.getChecked");
+const SET_CHECKED: unique symbol = Symbol("mmstruct.setChecked");
 
 /**
  * The index that `key` names, `-1` for a canonical numeric string that is not an index of
  * the array ("-1", "1.5", "7" of 7 elements), or `undefined` for any other key (a method
- * name, a stray property). Numeric strings are what typed arrays treat as indexes.
+ * name, a stray property). Numeric strings are what typed arrays treat as indexes. Plain
+ * indexes are parsed by hand: no string is made on the way (this runs at every `[i]`).
  */
 function indexOf(key: string | symbol, length: number): number | undefined {
-  if (typeof key !== "string" || key.length === 0) return undefined;
+  if (typeof key !== "string") return undefined;
+  const n = key.length;
+  if (n === 0) return undefined;
   const first = key.charCodeAt(0);
-  // Only digits and "-", "I" (Infinity), "N" (NaN) can start a canonical numeric string.
-  if (!((first >= 48 && first <= 57) || first === 45 || first === 73 || first === 78)) return undefined;
-  const n = Number(key);
-  if (String(n) !== key && key !== "-0") return undefined;
-  return Number.isInteger(n) && n >= 0 && n < length && key !== "-0" ? n : -1;
+  if (first >= 48 && first <= 57) {
+    if (n <= 9) {
+      let value = 0;
+      let i = 0;
+      for (; i < n; i++) {
+        const digit = key.charCodeAt(i) - 48;
+        if (digit < 0 || digit > 9) break;
+        value = value * 10 + digit;
+      }
+      // A leading zero ("01") makes no canonical numeric string: a property name.
+      if (i === n) return first === 48 && n > 1 ? undefined : value < length ? value : -1;
+    }
+  } else if (first !== 45 && first !== 73 && first !== 78) {
+    // Only digits and "-", "I" (Infinity), "N" (NaN) can start a canonical numeric string.
+    return undefined;
+  }
+  if (key === "-0") return -1;
+  const number = Number(key);
+  if (String(number) !== key) return undefined;
+  return Number.isInteger(number) && number >= 0 && number < length ? number : -1;
 }
 
 function outOfRange(index: string, length: number): never {
@@ -39,7 +59,12 @@ function noProperty(key: string | symbol): never {
 const HANDLER: ProxyHandler<ScalarArray<unknown>> = {
   get(target, key, receiver) {
     const index = indexOf(key, target.length);
-    if (index === undefined) return Reflect.get(target, key, receiver);
+    if (index === undefined) {
+      // get() and set() as closures over the target: a call runs no further trap.
+      if (key === "get") return target[GET_CHECKED];
+      if (key === "set") return target[SET_CHECKED];
+      return Reflect.get(target, key, receiver);
+    }
     if (index < 0) outOfRange(key as string, target.length);
     return target[GET](index);
   },
@@ -113,6 +138,10 @@ export class ScalarArray<V> extends Array<V> {
   declare readonly [GET]: (index: number) => V;
   /** Internal: writes element `index` (in bounds). */
   declare readonly [SET]: (index: number, value: V) => void;
+  /** Internal: {@linkcode ScalarArray.get} as a closure. */
+  declare readonly [GET_CHECKED]: (index: number) => V;
+  /** Internal: {@linkcode ScalarArray.set} as a closure. */
+  declare readonly [SET_CHECKED]: (index: number, value: V) => void;
 
   /**
    * Made by views; not meant to be called directly.
@@ -125,6 +154,10 @@ export class ScalarArray<V> extends Array<V> {
     super(length);
     Object.defineProperty(this, GET, { value: get });
     Object.defineProperty(this, SET, { value: set });
+    Object.defineProperty(this, GET_CHECKED, { value: (index: number) => get(checked(index, length)) });
+    Object.defineProperty(this, SET_CHECKED, {
+      value: (index: number, value: V) => set(checked(index, length), value),
+    });
     // The proxy is what indexes: `new ScalarArray(...)` is the proxy, its target this array.
     return new Proxy(this, HANDLER as ProxyHandler<this>);
   }
