@@ -537,11 +537,11 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean, rea
         const k = arrayTypes.push(t) - 1;
         const g = commonAlignment(guarantee, offset);
         const make = `h.arrayField(h.A[${k}], this[$a], ${at}, ${g}, ${readOnly}, ${JSON.stringify(name)})`;
-        if (readOnly && t.element.kind === "scalar") {
-          // A typed array copy, or a live element array: cheap to make, never stale.
+        if (readOnly && nativeNumbers(t.element) && typedArrayCanIndex(t.element, g, 0)) {
+          // A typed array copy (no typed array refuses writes): made at each access, never stale.
           members.push(`get ${name}() { return ${make}; }`);
         } else {
-          // Writable typed arrays and element arrays are live: made once.
+          // Writable typed arrays and element arrays (which read memory at each access) are live: made once.
           members.push(`get ${name}() { return ${cache(name)} ??= ${make}; }`);
         }
         reads.push(`${name}: h.readValue(h.A[${k}], this[$a], ${at}, ${g})`);

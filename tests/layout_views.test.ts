@@ -17,30 +17,40 @@ const Stats = struct({
 describe("views", () => {
   test("view() of a read-only struct file shows what the writer stored since in arrays of bytes and of arrays", () => {
     using tmp = tempDir();
-    const S = struct({ raw: array(bytes(2), 2), grid: array(array(u32, 2), 2), nested: array(array(bool, 2), 2) });
+    const S = struct({
+      raw: array(bytes(2), 2),
+      grid: array(array(u32, 2), 2),
+      nested: array(array(bool, 2), 2),
+      flags: array(bool, 2),
+    });
     using writer = StructFile.create(tmp.path("s.mms"), S);
     using reader = StructFile.open(tmp.path("s.mms"));
     const view = reader.view as unknown as {
       raw: Uint8Array[];
       grid: Uint32Array[];
       nested: boolean[][];
+      flags: boolean[];
     };
     // First accesses, before the writer stores anything.
     assert.equal(view.raw[1][0], 0);
     assert.equal(view.grid[1][0], 0);
     assert.equal(view.nested[1][1], false);
+    assert.equal(view.flags[1], false);
     const raw = view.raw;
     const grid = view.grid;
+    const flags = view.flags;
     writer.update((s) => {
       s.raw[1][0] = 9;
       s.grid[1][0] = 9;
       s.nested[1][1] = true;
+      s.flags[1] = true;
     });
     assert.equal(view.raw[1][0], 9);
     assert.equal(view.grid[1][0], 9);
     assert.equal(view.nested[1][1], true);
     assert.equal(raw[1][0], 9);
     assert.equal(grid[1][0], 9);
+    assert.equal(flags[1], true);
   });
 
   test("Object.keys(view) gives the field names, in order, and nothing else", () => {
