@@ -12,9 +12,9 @@
  * @module
  */
 
-import { detectRuntime } from "../ffi/runtime.ts";
+import { BIGINT_VIA_DATAVIEW } from "../ffi/runtime.ts";
 import { encodeUtf8 } from "./_checked_write.ts";
-import { ScalarArray } from "./scalar_array.ts";
+import { jsonValue, ScalarArray } from "./scalar_array.ts";
 import {
   type ArrayType,
   type BitsType,
@@ -70,12 +70,6 @@ export function arraysFor(buffer: ArrayBufferLike): Arrays {
 export const LITTLE_ENDIAN: boolean = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
- * 64-bit fields: `BigInt64Array` is faster on V8, `DataView` BigInt access is 5-8x faster
- * on JavaScriptCore (Bun).
- */
-const BIGINT_VIA_DATAVIEW = detectRuntime() === "bun";
-
-/**
  * The largest power of two, at most `guarantee` (itself a power of two), that divides
  * `offset`. Arithmetic, not bit operations: offsets may pass 2^32 on Deno.
  */
@@ -120,7 +114,6 @@ export interface Helpers {
   utf8Set(u8: Uint8Array, start: number, size: number, value: unknown, name: string): void;
   readOnly(name: string): never;
   outOfRange(index: number, length: number): never;
-  misaligned(name: string, type: string): never;
   arrayField(
     type: ArrayType,
     arrays: Arrays,
@@ -193,12 +186,6 @@ const helpers: Helpers = {
   },
   outOfRange(index, length) {
     throw new RangeError(`Cannot move cursor to record ${index}: there are ${length} records`);
-  },
-  misaligned(name, type) {
-    throw new TypeError(
-      `Cannot view ${name}: its ${type} elements are not aligned to their size (a packed layout), ` +
-        `so no typed array can index them: use read() and write() for this field`,
-    );
   },
   arrayField: (...args) => arrayField(...args),
   readValue,
@@ -307,59 +294,83 @@ function bitsSet(u8: Uint8Array, at: number, bit: number, type: BitsType, value:
 
 export { bitsGet, bitsSet, scalarSet, utf8Set };
 
-/** The live view of an array field whose elements are not typed-array-indexable numbers. */
-function arrayView(
+/**
+ * How to read and write element `i` of an array field that is not a typed array: the
+ * accessors of a {@linkcode ScalarArray}. Each read reads memory (so a read-only view never
+ * shows a stale copy); live elements (structs, byte fields, native arrays of a writable
+ * view) are made once, on first access, and kept. Bitfield elements would be one more
+ * case here; `array()` refuses them, as C has no arrays of bitfields.
+ */
+function elementAccess(
   type: ArrayType,
   arrays: Arrays,
   start: number,
   guarantee: number,
   readOnly: boolean,
   name: string,
-): unknown {
+): { get: (i: number) => unknown; set: (i: number, value: unknown) => void } {
   const element = type.element;
-  const at = (i: number) => start + i * element.size;
+  const size = element.size;
+  // In bounds: i is checked against the length by ScalarArray, and the view lies in the buffer.
+  const at = (i: number) => start + i * size;
+  const notAssignable = (i: number): never => {
+    throw new TypeError(
+      `Cannot set ${name}[${i}]: a ${element.kind === "bytes" ? "byte field" : element.kind} element is not ` +
+        `assignable, assign its ${element.kind === "struct" || element.kind === "union" ? "fields" : "elements"}`,
+    );
+  };
+  const refuse = (i: number, value: unknown, set: (i: number, value: unknown) => void) =>
+    readOnly ? helpers.readOnly(`${name}[${i}]`) : set(i, value);
+  const kept = (make: (i: number) => unknown) => {
+    const made: unknown[] = [];
+    return (i: number) => made[i] ??= make(i);
+  };
   switch (element.kind) {
+    case "bits":
+      throw new TypeError(`Cannot index ${name}: arrays of bitfields do not exist (array() refuses them)`);
     case "struct":
-    case "union":
-      return Object.freeze(
-        Array.from({ length: type.length }, (_, i) => {
-          const View = classFor(element, commonAlignment(guarantee, i * element.size), readOnly);
-          return new View(arrays, at(i));
-        }),
-      );
-    case "array":
-      return Object.freeze(
-        Array.from(
-          { length: type.length },
-          (_, i) =>
-            arrayField(element, arrays, at(i), commonAlignment(guarantee, i * element.size), readOnly, `${name}[${i}]`),
-        ),
-      );
+    case "union": {
+      // One class for every element: each element's offset is a multiple of the alignment
+      // common to the array's start and the element size.
+      const View = classFor(element, commonAlignment(guarantee, size), readOnly);
+      return { get: kept((i) => new View(arrays, at(i))), set: notAssignable };
+    }
+    case "array": {
+      const make = (i: number) =>
+        arrayField(element, arrays, at(i), commonAlignment(guarantee, i * size), readOnly, `${name}[${i}]`);
+      // A read-only native array is a copy (no typed array refuses writes): made at each access.
+      const copies = readOnly && nativeNumbers(element.element);
+      return { get: copies ? make : kept(make), set: notAssignable };
+    }
     case "bytes":
-      return Object.freeze(
-        Array.from(
-          { length: type.length },
-          (_, i) =>
-            readOnly ? arrays.u8.slice(at(i), at(i) + element.size) : arrays.u8.subarray(at(i), at(i) + element.size),
-        ),
-      );
+      return {
+        get: readOnly
+          ? (i) => arrays.u8.slice(at(i), at(i) + size)
+          : kept((i) => arrays.u8.subarray(at(i), at(i) + size)),
+        set: notAssignable,
+      };
     case "utf8":
-      return new ScalarArray<string>(
-        type.length,
-        (i) => utf8Get(arrays.u8, at(i), element.size),
-        (i, value) =>
-          readOnly ? helpers.readOnly(name) : utf8Set(arrays.u8, at(i), element.size, value, `${name}[${i}]`),
-      );
+      return {
+        get: (i) => utf8Get(arrays.u8, at(i), size),
+        set: (i, value) => refuse(i, value, () => utf8Set(arrays.u8, at(i), size, value, `${name}[${i}]`)),
+      };
     case "scalar":
-      return new ScalarArray(
-        type.length,
-        (i) => scalarGet(element, arrays.dv, at(i)),
-        (i, value) => readOnly ? helpers.readOnly(name) : scalarSet(element, arrays.dv, at(i), value, `${name}[${i}]`),
-      );
+      return {
+        get: (i) => scalarGet(element, arrays.dv, at(i)),
+        set: (i, value) => refuse(i, value, () => scalarSet(element, arrays.dv, at(i), value, `${name}[${i}]`)),
+      };
   }
 }
 
-/** The view of any array field: a typed array where possible, otherwise {@linkcode arrayView}. */
+/** Whether elements of this type can be a typed array (when aligned). */
+function nativeNumbers(element: FieldType): element is ScalarType {
+  return element.kind === "scalar" && element.name !== "bool" && element.byteOrder === "native";
+}
+
+/**
+ * The view of any array field: a typed array where one can index it (native-order numbers,
+ * aligned to their size), otherwise a {@linkcode ScalarArray} over {@linkcode elementAccess}.
+ */
 export function arrayField(
   type: ArrayType,
   arrays: Arrays,
@@ -369,13 +380,15 @@ export function arrayField(
   name: string,
 ): unknown {
   const element = type.element;
-  if (element.kind === "scalar" && element.name !== "bool" && element.byteOrder === "native") {
-    if (!typedArrayCanIndex(element, guarantee, 0)) helpers.misaligned(name, element.name);
+  if (nativeNumbers(element) && typedArrayCanIndex(element, guarantee, 0)) {
     const typed = arrays[element.name as NumericName] as Uint8Array;
     const first = start / element.size;
-    return readOnly ? typed.slice(first, first + type.length) : typed.subarray(first, first + type.length);
+    const view = readOnly ? typed.slice(first, first + type.length) : typed.subarray(first, first + type.length);
+    // A stray property is a TypeError (in strict mode), as on views; elements index as before.
+    return Object.preventExtensions(view);
   }
-  return arrayView(type, arrays, start, guarantee, readOnly, name);
+  const { get, set } = elementAccess(type, arrays, start, guarantee, readOnly, name);
+  return new ScalarArray(type.length, get, set);
 }
 
 type TypedArray =
@@ -532,11 +545,6 @@ function key(name: string): string {
   return JSON.stringify(name);
 }
 
-/** The property of `object` that caches the view of aggregate field `name`, as generated source. */
-function cacheOf(object: string, name: string): string {
-  return `${object}[${key(`$c_${name}`)}]`;
-}
-
 /**
  * Throws a `TypeError` unless `type` was made by this library's factories: the generator
  * writes its sizes, offsets and scalar names into source as they are.
@@ -547,6 +555,23 @@ function assertGeneratable(type: CompositeType): void {
       "Cannot generate a view: the layout is not a struct() or union() made by this library (a type built by hand)",
     );
   }
+}
+
+/**
+ * The keys of a view's internal state (its buffer's arrays, its offset, its cached
+ * aggregates): symbols, so that `Object.keys`, `JSON.stringify` and consoles see only the
+ * fields. Measured on V8 and JavaScriptCore: a symbol-keyed slot reads as fast as a named one.
+ */
+const SLOTS: Record<string, symbol> = Object.fromEntries(
+  ["a", "o", "b2", "b4", "b8", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "f64", "dv"].map(
+    (k) => [k, Symbol(`mmstruct.${k}`)],
+  ),
+);
+/** The keys of cached aggregate fields, by their index among a layout's cached fields. */
+const CACHE_SLOTS: symbol[] = [];
+function cacheSlot(k: number): symbol {
+  while (CACHE_SLOTS.length <= k) CACHE_SLOTS.push(Symbol(`mmstruct.c${CACHE_SLOTS.length}`));
+  return CACHE_SLOTS[k];
 }
 
 function generate(type: CompositeType, guarantee: number, readOnly: boolean, readerOnly: boolean): ViewClass {
@@ -562,18 +587,20 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean, rea
   const reads: string[] = [];
   /** Assignable fields of a read-only view: their setters throw, and are not compiled (see `refuseWrites`). */
   const refused: string[] = [];
+  /** `this.$c<k>`: the slot that caches aggregate field `name`. */
+  const cache = (name: string) => `this[$c${caches.push(name) - 1}]`;
 
   for (const field of type.fields) {
     const { name, offset } = field;
     const t = field.type;
-    const at = `this.$o + ${offset}`;
+    const at = `this[$o] + ${offset}`;
     switch (t.kind) {
       case "scalar": {
         let get: string;
         let set: string;
         if (t.name === "bool") {
-          get = `this.$u8[${at}] !== 0`;
-          set = `this.$u8[${at}] = v ? 1 : 0;`;
+          get = `this[$u8][${at}] !== 0`;
+          set = `this[$u8][${at}] = v ? 1 : 0;`;
         } else if (
           typedArrayCanIndex(t, guarantee, offset) && !(BIGINT_VIA_DATAVIEW && t.size === 8 && t.name !== "f64")
         ) {
@@ -581,13 +608,13 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean, rea
           arraysUsed.add(array);
           const index = t.size === 1 ? at : `@B${t.size}@ + ${offset / t.size}`;
           if (t.size > 1) bases.add(t.size);
-          get = `this.$${array}[${index}]`;
-          set = `this.$${array}[${index}] = v;`;
+          get = `this[$${array}][${index}]`;
+          set = `this[$${array}][${index}] = v;`;
         } else {
           arraysUsed.add("dv");
           const little = t.byteOrder === "native" ? LITTLE_ENDIAN : t.byteOrder === "little";
-          get = `this.$dv.get${DATAVIEW[t.name]}(${at}, ${little})`;
-          set = `this.$dv.set${DATAVIEW[t.name]}(${at}, v, ${little});`;
+          get = `this[$dv].get${DATAVIEW[t.name]}(${at}, ${little})`;
+          set = `this[$dv].set${DATAVIEW[t.name]}(${at}, v, ${little});`;
         }
         members.push(`get ${key(name)}() { return ${get}; }`);
         if (readOnly) refused.push(name);
@@ -597,53 +624,52 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean, rea
       }
       case "bits": {
         const { get, set } = bitfieldAccessors(name, at, field.bitOffset ?? 0, t, bitTypes.push(t) - 1);
-        members.push(`get ${name}() { return ${get}; }`);
+        members.push(`get ${key(name)}() { return ${get}; }`);
         if (readOnly) refused.push(name);
-        else members.push(`set ${name}(v) { ${set} }`);
-        reads.push(`${name}: ${get}`);
+        else members.push(`set ${key(name)}(v) { ${set} }`);
+        reads.push(`${key(name)}: ${get}`);
         break;
       }
       case "utf8": {
-        const get = `h.utf8Get(this.$u8, ${at}, ${t.size})`;
+        const get = `h.utf8Get(this[$u8], ${at}, ${t.size})`;
         members.push(`get ${key(name)}() { return ${get}; }`);
         if (readOnly) refused.push(name);
-        else members.push(`set ${key(name)}(v) { h.utf8Set(this.$u8, ${at}, ${t.size}, v, ${key(name)}); }`);
+        else members.push(`set ${key(name)}(v) { h.utf8Set(this[$u8], ${at}, ${t.size}, v, ${key(name)}); }`);
         reads.push(`${key(name)}: ${get}`);
         break;
       }
       case "bytes": {
         const range = `${at}, ${at} + ${t.size}`;
         if (readOnly) {
-          members.push(`get ${key(name)}() { return this.$u8.slice(${range}); }`);
+          members.push(`get ${key(name)}() { return this[$u8].slice(${range}); }`);
         } else {
-          caches.push(name);
-          members.push(`get ${key(name)}() { return ${cacheOf("this", name)} ??= this.$u8.subarray(${range}); }`);
+          members.push(`get ${key(name)}() { return ${cache(name)} ??= this[$u8].subarray(${range}); }`);
         }
-        reads.push(`${key(name)}: this.$u8.slice(${range})`);
+        reads.push(`${key(name)}: this[$u8].slice(${range})`);
         break;
       }
       case "array": {
         const k = arrayTypes.push(t) - 1;
         const g = commonAlignment(guarantee, offset);
-        const make = `h.arrayField(h.A[${k}], this.$a, ${at}, ${g}, ${readOnly}, ${key(name)})`;
-        if (readOnly && t.element.kind === "scalar") {
+        const make = `h.arrayField(h.A[${k}], this[$a], ${at}, ${g}, ${readOnly}, ${key(name)})`;
+        if (readOnly && nativeNumbers(t.element) && typedArrayCanIndex(t.element, g, 0)) {
+          // A typed array copy (no typed array refuses writes): made at each access, never stale.
           members.push(`get ${key(name)}() { return ${make}; }`);
         } else {
-          caches.push(name);
-          members.push(`get ${key(name)}() { return ${cacheOf("this", name)} ??= ${make}; }`);
+          // Writable typed arrays and element arrays (which read memory at each access) are live: made once.
+          members.push(`get ${key(name)}() { return ${cache(name)} ??= ${make}; }`);
         }
-        reads.push(`${key(name)}: h.readValue(h.A[${k}], this.$a, ${at}, ${g})`);
+        reads.push(`${key(name)}: h.readValue(h.A[${k}], this[$a], ${at}, ${g})`);
         break;
       }
       case "struct":
       case "union": {
         const k = children.push({ type: t, guarantee: commonAlignment(guarantee, offset) }) - 1;
-        caches.push(name);
-        members.push(`get ${key(name)}() { return ${cacheOf("this", name)} ??= new (h.C(${k}))(this.$a, ${at}); }`);
+        members.push(`get ${key(name)}() { return ${cache(name)} ??= new (h.C(${k}))(this[$a], ${at}); }`);
         // A reader has no accessors: it copies a nested struct with a reader of its own.
         reads.push(
           readerOnly
-            ? `${key(name)}: new (h.C(${k}))(this.$a, ${at}).$read()`
+            ? `${key(name)}: new (h.C(${k}))(this[$a], ${at}).$read()`
             : `${key(name)}: this[${key(name)}].$read()`,
         );
         break;
@@ -651,26 +677,37 @@ function generate(type: CompositeType, guarantee: number, readOnly: boolean, rea
     }
   }
 
-  const assignArrays = [...arraysUsed].map((a) => `this.$${a} = a.${a};`).join(" ");
+  // Slots are symbols held in constants of the generated module (see SLOTS).
+  const slots = `const ${
+    [...Object.keys(SLOTS).map((k) => `$${k} = h.S.${k}`), ...caches.map((_, k) => `$c${k} = h.K[${k}]`)].join(", ")
+  };`;
+  const assignArrays = [...arraysUsed].map((a) => `this[$${a}] = a.${a};`).join(" ");
   // Shifts keep bases small integers (V8 Smis) for offsets below 2 GiB; larger offsets
   // (Deno maps past 4 GiB) divide, exactly, since o is a multiple of every unit s.
   const baseOf = (o: string, s: number) => `${o} < 2147483648 ? ${o} >> ${Math.log2(s)} : ${o} / ${s}`;
-  const setBases = (target: string) => [...bases].map((s) => `${target}.$b${s} = ${baseOf("o", s)};`).join(" ");
-  const initCaches = caches.map((c) => `${cacheOf("this", c)} = undefined;`).join(" ");
+  const setBases = (target: string) => [...bases].map((s) => `${target}[$b${s}] = ${baseOf("o", s)};`).join(" ");
+  const initCaches = caches.map((_, k) => `this[$c${k}] = undefined;`).join(" ");
+  // The fields become own, enumerable accessors of each view (descriptors h.D[n], made from
+  // the prototype's once): what Object.keys, spreading and for-in list.
+  const ownFields = (n: number) => readerOnly ? "" : `Object.defineProperties(this, h.D[${n}]);`;
   const body = `$read() { return { ${reads.join(", ")} }; }
   ${readerOnly ? "" : members.join("\n  ")}`;
-  const viewBody = body.replace(/@B(\d)@/g, "this.$$b$1");
+  const internals = `get $a() { return this[$a]; }
+  get $o() { return this[$o]; }`;
+  const viewBody = body.replace(/@B(\d)@/g, "this[$$b$1]");
   const header = `"use strict";
 // mmstruct view #${id}: ${type.kind} of ${type.fields.length} fields, ${type.size} bytes, aligned to ${guarantee}${
     readOnly ? ", read-only" : ""
-  }`;
+  }
+${slots}`;
   const viewSource = `${header}
 // Every field of a view is written once, in the constructor: V8 then treats the offsets as
 // constants of the object, which is what makes a field access as fast as a typed-array one.
 class View${id} {
-  constructor(a, o) { this.$a = a; this.$o = o; ${assignArrays} ${
-    setBases("this")
-  } ${initCaches} Object.preventExtensions(this); }
+  constructor(a, o) { this[$a] = a; this[$o] = o; ${assignArrays} ${setBases("this")} ${initCaches} ${
+    ownFields(0)
+  } Object.preventExtensions(this); }
+  ${internals}
   ${viewBody}
 }
 return View${id};`;
@@ -682,12 +719,18 @@ return View${id};`;
 // The view a cursor moves: same accessors, offsets that change (a separate class, so that
 // moving it never makes the offsets of ordinary views mutable).
 class Moving${id} {
-  constructor(a, o) { this.$a = a; this.$o = o; ${assignArrays} ${initCaches} Object.preventExtensions(this); }
-  ${body.replace(/@B(\d)@/g, (_, s) => `(this.$o >> ${Math.log2(Number(s))})`)}
+  constructor(a, o) { this[$a] = a; this[$o] = o; ${assignArrays} ${initCaches} ${
+      ownFields(1)
+    } Object.preventExtensions(this); }
+  ${internals}
+  ${body.replace(/@B(\d)@/g, (_, s) => `(this[$o] >> ${Math.log2(Number(s))})`)}
 }
 class MovingLarge${id} {
-  constructor(a, o) { this.$a = a; this.$o = o; ${assignArrays} ${initCaches} Object.preventExtensions(this); }
-  ${body.replace(/@B(\d)@/g, (_, s) => `(this.$o / ${s})`)}
+  constructor(a, o) { this[$a] = a; this[$o] = o; ${assignArrays} ${initCaches} ${
+      ownFields(2)
+    } Object.preventExtensions(this); }
+  ${internals}
+  ${body.replace(/@B(\d)@/g, (_, s) => `(this[$o] / ${s})`)}
 }
 class Cursor${id} {
   constructor(a, base, n) {
@@ -698,7 +741,7 @@ class Cursor${id} {
   at(i) {
     if (!(i >>> 0 === i && i < this.length)) h.outOfRange(i, this.length);
     const v = this.$v;
-    v.$o = this.$B + i * ${type.size}; ${caches.map((c) => `${cacheOf("v", c)} = undefined;`).join(" ")}
+    v[$o] = this.$B + i * ${type.size}; ${caches.map((_, k) => `v[$c${k}] = undefined;`).join(" ")}
     return v;
   }
 }
@@ -709,19 +752,24 @@ return Cursor${id};`;
     ...helpers,
     A: arrayTypes,
     B: bitTypes,
+    S: SLOTS,
+    K: caches.map((_, k) => cacheSlot(k)),
+    D: [] as PropertyDescriptorMap[],
     C: (k: number) => childClasses[k] ??= classFor(children[k].type, children[k].guarantee, readOnly, readerOnly),
   };
   const View = new Function("h", viewSource)(local) as ViewClass;
   describeView(View.prototype, type, guarantee, readOnly);
   if (!readerOnly) refuseWrites(View.prototype, refused);
+  local.D[0] = ownDescriptors(View.prototype, type);
   let Cursor: CursorClass | undefined;
   View.$cursor = () => {
     if (Cursor === undefined) {
       Cursor = new Function("h", cursorSource())(local) as CursorClass;
-      for (const Moving of Cursor.$Moving) {
+      Cursor.$Moving.forEach((Moving, n) => {
         describeView(Moving.prototype, type, guarantee, readOnly);
         if (!readerOnly) refuseWrites(Moving.prototype, refused);
-      }
+        local.D[n + 1] = ownDescriptors(Moving.prototype, type);
+      });
     }
     return Cursor;
   };
@@ -743,11 +791,11 @@ function bitfieldAccessors(
   type: BitsType,
   k: number,
 ): { get: string; set: string } {
-  const helper = `h.bitsSet(this.$u8, ${at}, ${bit}, h.B[${k}], v, ${JSON.stringify(name)});`;
+  const helper = `h.bitsSet(this[$u8], ${at}, ${bit}, h.B[${k}], v, ${key(name)});`;
   const width = type.width;
   const span = (bit + width + 7) >> 3;
-  if (type.size === 8 || span > 4) return { get: `h.bitsGet(this.$u8, ${at}, ${bit}, h.B[${k}])`, set: helper };
-  const byte = (i: number) => `this.$u8[${at} + ${i}]`;
+  if (type.size === 8 || span > 4) return { get: `h.bitsGet(this[$u8], ${at}, ${bit}, h.B[${k}])`, set: helper };
+  const byte = (i: number) => `this[$u8][${at} + ${i}]`;
   const word = `(${Array.from({ length: span }, (_, i) => i === 0 ? byte(0) : `${byte(i)} << ${8 * i}`).join(" | ")})`;
   // The field's top bit shifted to bit 31, then back down: arithmetic for a sign, logical for none.
   const up = 32 - bit - width;
@@ -765,6 +813,20 @@ function bitfieldAccessors(
     type.name === "bool" ? "(v ? 1 : 0)" : "v"
   } << ${bit}) & ${mask}); ${stores}`;
   return { get, set };
+}
+
+/**
+ * The prototype's field accessors as own, enumerable properties for each instance. The same
+ * getter and setter functions for every instance, so that engines give all the views of a
+ * class one shape (V8 shares a map transition when the accessor pair is the same).
+ */
+function ownDescriptors(prototype: object, type: CompositeType): PropertyDescriptorMap {
+  const descriptors: PropertyDescriptorMap = {};
+  for (const { name } of type.fields) {
+    const { get, set } = Object.getOwnPropertyDescriptor(prototype, name) ?? {};
+    if (get !== undefined) descriptors[name] = { get, set, enumerable: true, configurable: false };
+  }
+  return descriptors;
 }
 
 /**
@@ -786,6 +848,12 @@ function describeView(prototype: object, type: CompositeType, guarantee: number,
     $t: { value: type },
     $g: { value: guarantee },
     $ro: { value: readOnly },
+    // JSON.stringify(view): the values of $read(), with 64-bit integers as decimal strings.
+    toJSON: {
+      value(this: View) {
+        return jsonValue(this.$read());
+      },
+    },
     [Symbol.for("nodejs.util.inspect.custom")]: {
       value(this: View, _depth: number, options: unknown, inspect: (value: unknown, options: unknown) => string) {
         return inspect(this.$read(), options);

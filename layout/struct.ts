@@ -28,9 +28,10 @@ export type Fields = { readonly [name: string]: FieldType };
 export interface StructOptions {
   /**
    * Lay fields out with no padding, as `__attribute__((packed))`: every field is at
-   * alignment 1. Fields that end up misaligned are read through a `DataView` (slower),
-   * cannot be used atomically, and misaligned numeric arrays cannot be viewed as typed
-   * arrays (use `read`/`write`).
+   * alignment 1. Fields that end up misaligned are read through a `DataView` (slower) and
+   * cannot be used atomically; a numeric array at an offset its element size does not
+   * divide is a {@linkcode ScalarArray} (indexed with `[i]` through a `DataView`) where an
+   * aligned one is a typed array (its declared type still says typed array).
    *
    * @default {false}
    */
@@ -225,7 +226,7 @@ const C_KEYWORDS = new Set(
     "_Alignas _Alignof _Atomic _Bool _Complex _Generic _Imaginary _Noreturn _Static_assert _Thread_local bool true false")
     .split(" "),
 );
-const RESERVED = new Set(["constructor", "__proto__", "prototype", "toString", "valueOf", "hasOwnProperty"]);
+const RESERVED = new Set(["constructor", "__proto__", "prototype", "toString", "valueOf", "hasOwnProperty", "toJSON"]);
 
 function validateName(name: string, what: string): void {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
@@ -400,6 +401,11 @@ class StructLayout<F extends Fields> implements StructType<F> {
  * checked as `write()` checks them. For checked writes of numbers, use `write()`.
  * Bitfields (`bits()`) are laid out as gcc lays them out, and their setters are checked:
  * a value that does not fit is a `RangeError`.
+ * Every array field
+ * indexes with `[i]` (see {@linkcode ScalarArray} for arrays that are not typed arrays, and
+ * their `RangeError` out of range). A view lists its fields to `Object.keys`, shows them in
+ * consoles, refuses a stray property with a `TypeError`, and `JSON.stringify` gives its
+ * values with 64-bit integers as decimal strings (always, whatever the value).
  *
  * @param fields Field names (C identifiers) mapped to field types, in memory order.
  * @param options `packed` and `align`, as the gcc attributes.

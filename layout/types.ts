@@ -303,9 +303,9 @@ export function bytes(byteLength: number): BytesType {
  * structs and arrays included.
  *
  * In a view, an array of native-order numbers is a live typed array (`Uint32Array`,
- * `BigInt64Array`, `Float64Array`, …); an array of structs or arrays is a read-only JS
- * array of live views; any other element type (`bool`, `utf8`, fixed byte order) is a
- * {@linkcode ScalarArray}.
+ * `BigInt64Array`, `Float64Array`, …) where aligned to its element size; any other array
+ * (`bool`, `utf8`, fixed byte order, unaligned numbers, structs, arrays) is a
+ * {@linkcode ScalarArray}, indexed with `[i]` as well.
  *
  * @param element The element type.
  * @param length The number of elements.

@@ -165,6 +165,17 @@ export class Seqlock {
     return wide === undefined ? Atomics.load(this.#sequence, 0) : Number(BigInt.asIntN(32, Atomics.load(wide, 0)));
   }
 
+  /**
+   * The process the header records as the last writer (0 when none), and whether it runs.
+   * Its start time is that process's only if the pid is the same before and after it is read.
+   */
+  writer(): { readonly pid: number; readonly alive: boolean } {
+    const pid = this.#loadWriterPid() >>> 0;
+    const start = this.#writerStart[0];
+    const known = this.#loadWriterPid() >>> 0 === pid;
+    return { pid, alive: pid !== 0 && isAlive(pid, known ? start : 0n) };
+  }
+
   /** `Atomics.load` of the header's `writerPid`. */
   #loadWriterPid(): number {
     const wide = this.#writerPid64;

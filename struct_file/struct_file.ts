@@ -648,11 +648,7 @@ export class StructFile<F extends Fields = Fields> {
     if (this.#file.closed) {
       throw new TypeError(`Cannot read the writer of ${JSON.stringify(this.path)}: the file is closed`);
     }
-    // The start time belongs to the pid only if the pid is the same before and after it is read.
-    const pid = this.#loadWriterPid() >>> 0;
-    const start = this.#writerStart[0];
-    const known = this.#loadWriterPid() >>> 0 === pid;
-    return { pid, alive: pid !== 0 && isAlive(pid, known ? start : 0n) };
+    return this.#lock.writer();
   }
 
   /**

@@ -233,7 +233,7 @@ describe("struct().view()", () => {
       pts: [{ x: 0, y: 0 }, { x: 0, y: -4 }, { x: 0, y: 0 }],
       grid: [new Uint8Array([0, 0]), new Uint8Array([9, 0])],
     });
-    assert.ok(Object.isFrozen(v.pts));
+    assert.throws(() => (v.pts as unknown as unknown[])[0] = {}, TypeError);
   });
 
   test("arrays of bool, utf8 and fixed byte order elements are ScalarArrays", () => {
@@ -281,10 +281,11 @@ describe("struct().view()", () => {
     assert.deepEqual(S.read(buffer, 1), { a: 0, b: 0xdeadbeef, c: -0.5, d: -7n, e: 0xabcd });
   });
 
-  test("a misaligned numeric array in a packed layout refuses a typed-array view, but read() and write() work", () => {
+  test("a misaligned numeric array in a packed layout indexes through a DataView, and read() and write() work", () => {
     const S = struct({ a: u8, nums: array(u32, 2) }, { packed: true });
     const buffer = new ArrayBuffer(S.size);
-    assert.throws(() => S.view(buffer).nums, { name: "TypeError", message: /not aligned/ });
+    S.view(buffer).nums[1] = 7;
+    assert.equal(new DataView(buffer).getUint32(5, true), 7);
     S.write(buffer, 0, { nums: [1, 2] });
     assert.deepEqual(S.read(buffer).nums, new Uint32Array([1, 2]));
   });
