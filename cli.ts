@@ -386,7 +386,9 @@ async function main(argv: string[]): Promise<number> {
     for (const error of collected.errors) console.error(`mmstruct: skipped: ${error.message}`);
     const text = formatter(collected);
     // The text formats end with a newline of their own (OpenMetrics must end with "# EOF\n").
-    process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+    const output = new Output();
+    output.write(text.endsWith("\n") ? text : `${text}\n`);
+    await output.flush();
     return EXIT.ok;
   }
   if (path === undefined) throw new UsageError(`${command} needs a FILE`);

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { test } from "node:test";
 import { collect, Metrics, toOpenMetrics, toPrometheus } from "../mod.ts";
-import { run, runtime, tempDir } from "./_helpers.ts";
+import { command, run, runtime, tempDir } from "./_helpers.ts";
+import { shellQuote } from "./_tmux.ts";
 
 /** A directory with a gone writer (compacted away by the live one's start), a live one and a foreign file. */
 function directory(dir: string): Metrics {
@@ -95,4 +97,21 @@ test("mmstruct metrics and compact exit with show's statuses on errors", () => {
     run(runtime, "../cli", ["--help"]).stdout,
     /mmstruct metrics \[DIR\] \[--format table\|prometheus\|openmetrics\|json\]/,
   );
+});
+
+test("mmstruct metrics exits quietly when the reader of its output has gone (| head)", () => {
+  using tmp = tempDir();
+  using metrics = Metrics.create(tmp.dir);
+  // More than a pipe holds (64 KiB) in each format: the write after head exits fails with EPIPE.
+  const counter = metrics.counter({ name: "c_total", help: "C", labelNames: ["i"], maxSeries: 5000 });
+  for (let i = 0; i < 3000; i++) counter.labels({ i: String(i).padStart(40, "0") }).inc();
+  const [file, argv] = command(runtime, "../cli", ["metrics", tmp.dir]);
+  for (const format of ["table", "prometheus", "openmetrics", "json"]) {
+    const line = [file, ...argv, "--format", format].map(shellQuote).join(" ");
+    const result = spawnSync("/bin/sh", ["-c", `{ ${line}; echo "status $?" >&2; } | head -c 100 >/dev/null`], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    assert.equal(result.stderr, "status 0\n", `--format ${format}`);
+  }
 });
