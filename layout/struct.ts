@@ -4,7 +4,7 @@
  * @module
  */
 
-import { arraysFor, classFor } from "./_codegen.ts";
+import { arraysFor, classFor, readerFor } from "./_codegen.ts";
 import { checkedWrite } from "./_checked_write.ts";
 import type { ScalarArray } from "./scalar_array.ts";
 import {
@@ -363,7 +363,8 @@ class StructLayout<F extends Fields> implements StructType<F> {
 
   read(source: BufferSource, byteOffset = 0): StructValue<F> {
     const { arrays } = this.#place(source, byteOffset, 1, "read struct");
-    return new (classFor(this, this.align, true))(arrays, byteOffset).$read() as StructValue<F>;
+    // A reader class: it copies the fields and defines no accessors on the instance, as a view does.
+    return new (readerFor(this, this.align))(arrays, byteOffset).$read() as StructValue<F>;
   }
 
   write(source: BufferSource, byteOffset: number, value: StructInput<F>): void {
