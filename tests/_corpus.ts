@@ -12,6 +12,7 @@ import { struct, type StructType, u16, u16be, u32, u32le, u64, u8, union, utf8 }
 import type { FormatErrorReason } from "../mod.ts";
 import { fnv1a64, OFFSET, writeHeader } from "../struct_file/_format.ts";
 import { formatVersionOf, toSchema } from "../struct_file/_schema.ts";
+import { seededRandom } from "./_helpers.ts";
 
 /** What a reader must make of a file: its value, a `FormatError` reason, or a dead writer. */
 export type Expected = "ok" | Exclude<FormatErrorReason, "type-mismatch"> | "stale";
@@ -72,21 +73,9 @@ function assemble(parts: Parts): Uint8Array {
   return bytes;
 }
 
-/** A small seeded generator (mulberry32): the corpus is the same on every run. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 /** `length` seeded bytes: data whose floats, strings and booleans take odd values too. */
 function noise(length: number, seed: number): Uint8Array {
-  const next = generator(seed);
+  const next = seededRandom(seed);
   return Uint8Array.from({ length }, () => Math.floor(next() * 256));
 }
 
@@ -711,7 +700,7 @@ const HEADER_FIELDS = [
 
 /** `count` seeded random mutations of valid files, named by number and kind of mutation. */
 function mutations(count: number, seed: number): CorpusFile[] {
-  const next = generator(seed);
+  const next = seededRandom(seed);
   const below = (n: number) => Math.floor(next() * n);
   const pick = <T>(items: readonly T[]): T => items[below(items.length)];
   const bases = [

@@ -121,3 +121,18 @@ export function finish(
     child.once("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
+
+/**
+ * A small seeded generator (mulberry32) of numbers in [0, 1): tests draw values from it so
+ * that they are never hard-coded, and a failure reproduces from its seed.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { type BitsType, type CompositeType, type ScalarType, type StructType, toC, toCtypes } from "../mod.ts";
 import { BIT_LAYOUTS, randomBitLayouts } from "./fixtures/bit_layouts.ts";
 import { LAYOUTS } from "./fixtures/layouts.ts";
-import { tempDir } from "./_helpers.ts";
+import { seededRandom, tempDir } from "./_helpers.ts";
 
 const gcc = spawnSync("gcc", ["--version"]).status === 0;
 const noCompiler = gcc ? false : "no C compiler (gcc) on this machine: layouts are not compared with gcc";
@@ -38,18 +38,6 @@ test("toC() asserts numbers gcc checks: a wrong offset fails to compile", { skip
   assert.notEqual(result.status, 0);
   assert.match(result.stderr, /offsetof\(struct char_double_char, d\)/);
 });
-
-/** A small seeded generator (mulberry32), for field values. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** A value a leaf of `type` holds: an extreme of its range, 0, -1 or a random one. */
 function valueFor(type: BitsType | ScalarType, next: () => number): number | bigint | boolean {
@@ -185,8 +173,8 @@ test(
     const layouts = [...BIT_LAYOUTS, ...SEEDS.flatMap((seed) => randomBitLayouts(seed, 12))];
     assert.ok(BIT_LAYOUTS.length >= 30, `only ${BIT_LAYOUTS.length} fixed bitfield layouts`);
     const context = `random layouts from seeds ${SEEDS.join(", ")}`;
-    const fromC = layouts.map(([, type], k) => leavesOf(type, generator(1000 + k)));
-    const toCValues = layouts.map(([, type], k) => leavesOf(type, generator(5000 + k)));
+    const fromC = layouts.map(([, type], k) => leavesOf(type, seededRandom(1000 + k)));
+    const toCValues = layouts.map(([, type], k) => leavesOf(type, seededRandom(5000 + k)));
     using tmp = tempDir();
     const source = tmp.path("bitfields.c");
     writeFileSync(source, bitfieldProgram(layouts, fromC, toCValues));

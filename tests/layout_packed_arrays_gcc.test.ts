@@ -27,7 +27,7 @@ import {
   u64be,
   u8,
 } from "../mod.ts";
-import { tempDir } from "./_helpers.ts";
+import { seededRandom, tempDir } from "./_helpers.ts";
 
 const gcc = spawnSync("gcc", ["--version"]).status === 0;
 const noCompiler = gcc ? false : "no C compiler (gcc) on this machine: layouts are not compared with gcc";
@@ -47,16 +47,6 @@ NAMES.forEach((name, k) => {
   end += pad + ELEMENTS[name].size * LENGTH;
 });
 const Packed = struct(fields, { packed: true });
-
-/** A seeded generator (mulberry32): values differ per run of the seed, never hard-coded. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Value = number | bigint | boolean;
 
@@ -88,7 +78,7 @@ function valueOf(name: Name, next: () => number): Value {
 }
 
 function valuesFor(seed: number): Map<string, Value[]> {
-  const next = random(seed);
+  const next = seededRandom(seed);
   return new Map(NAMES.map((name) => [`a_${name}`, Array.from({ length: LENGTH }, () => valueOf(name, next))]));
 }
 

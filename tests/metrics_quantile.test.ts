@@ -4,24 +4,14 @@ import { writeFileSync } from "node:fs";
 import { test } from "node:test";
 import { histogramQuantile, Metrics } from "../mod.ts";
 import { collect } from "../mod.ts";
-import { tempDir } from "./_helpers.ts";
+import { seededRandom, tempDir } from "./_helpers.ts";
 import { skip } from "./_prometheus_tools.ts";
 
 type Bucket = { le: number; count: number };
 
-/** A small deterministic generator (mulberry32), so that a failure can be reproduced. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 /** Bucket sets of every shape the estimator distinguishes: negative and zero bounds, empty buckets, all in +Inf. */
 function bucketSets(): Bucket[][] {
-  const next = random(11);
+  const next = seededRandom(11);
   const sets: Bucket[][] = [
     [{ le: 0.1, count: 10 }, { le: 0.5, count: 20 }, { le: Infinity, count: 20 }],
     [{ le: -1, count: 3 }, { le: 0, count: 3 }, { le: 2, count: 9 }, { le: Infinity, count: 12 }],
