@@ -6,11 +6,10 @@
  * @module
  */
 
-import { type Arrays, bitsSet } from "./_codegen.ts";
+import type { Arrays } from "./_buffer_arrays.ts";
+import { bitsSet, encodeUtf8, storeScalar } from "./_codecs.ts";
+import { article, fieldName, show, showTyped } from "./_messages.ts";
 import type { BitsType, FieldType, ScalarType } from "./types.ts";
-
-/** Whether this platform stores numbers little-endian (x86_64 and aarch64 do). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** The smallest and largest value of each integer scalar. */
 const INTEGER_RANGES: Readonly<Record<string, readonly [number, number]>> = {
@@ -26,91 +25,12 @@ const BIGINT_RANGES: Readonly<Record<string, readonly [bigint, bigint]>> = {
   u64: [0n, (1n << 64n) - 1n],
 };
 
-const encoder = new TextEncoder();
-
-/** At most this many characters of a refused string are shown in an error message. */
-const SHOWN_LENGTH = 40;
-
-/** A value as an error message shows it: strings quoted (and cut when long), bigints with their `n`. */
-function show(value: unknown): string {
-  switch (typeof value) {
-    case "string":
-      return JSON.stringify(value.length > SHOWN_LENGTH ? `${value.slice(0, SHOWN_LENGTH)}…` : value);
-    case "bigint":
-      return `${value}n`;
-    case "number":
-      return Object.is(value, -0) ? "-0" : String(value);
-    case "object":
-      return value === null ? "null" : Array.isArray(value) ? "an array" : "an object";
-    case "function":
-      return "a function";
-    case "symbol":
-      return value.toString();
-    default:
-      return String(value);
-  }
-}
-
-/** `show(value)` after its type, for type errors: `the string "5"`, `the number 5`. */
-function showTyped(value: unknown): string {
-  const type = typeof value;
-  return type === "string" || type === "number" || type === "bigint" || type === "boolean"
-    ? `the ${type} ${show(value)}`
-    : show(value);
-}
-
-/** "an i64", "an f32", "a u32", as the names are read aloud. */
-function article(scalar: string): string {
-  return scalar.startsWith("i") || scalar.startsWith("f") ? "an" : "a";
-}
-
-/** How a field is named in messages: `"errors"`, `"list[2].n"`. */
-function field(name: string): string {
-  return name === "" ? "struct" : `field ${JSON.stringify(name)}`;
-}
-
-/**
- * The UTF-8 bytes of a string for a `utf8(size)` field, refusing what the field cannot hold
- * as given: a string longer than `size` bytes (never cut, so a code point is never split),
- * one containing NUL (readers stop at the first NUL, so it would read back cut short), and
- * one with a lone surrogate (UTF-8 cannot encode it: it would read back as U+FFFD).
- *
- * @param verb `"set"` for a view's setter, `"write"` for `write()`.
- * @throws {TypeError} If `value` is not a string.
- * @throws {RangeError} If the string does not fit, contains NUL or is not well-formed.
- */
-export function encodeUtf8(value: unknown, size: number, name: string, verb: "set" | "write"): Uint8Array {
-  const what = verb === "set" ? name : field(name);
-  if (typeof value !== "string") {
-    throw new TypeError(`Cannot ${verb} ${what}: expected a string, got ${showTyped(value)}`);
-  }
-  const nul = value.indexOf("\0");
-  if (nul >= 0) {
-    throw new RangeError(
-      `Cannot ${verb} ${what}: ${show(value)} contains a NUL character (at index ${nul}), ` +
-        `which would end the string there when read`,
-    );
-  }
-  if (!value.isWellFormed()) {
-    throw new RangeError(
-      `Cannot ${verb} ${what}: ${show(value)} contains a lone surrogate, which UTF-8 cannot encode`,
-    );
-  }
-  const encoded = encoder.encode(value);
-  if (encoded.length > size) {
-    throw new RangeError(
-      `Cannot ${verb} ${what}: ${show(value)} is ${encoded.length} bytes in UTF-8, the field holds ${size}`,
-    );
-  }
-  return encoded;
-}
-
 /** Checks a scalar value for `type`; returns it as it will be stored. */
 function checkScalar(type: ScalarType, value: unknown, name: string): number | bigint {
   const kind = type.name;
   if (kind === "bool") {
     if (typeof value !== "boolean") {
-      throw new TypeError(`Cannot write ${field(name)}: expected a boolean, got ${showTyped(value)}`);
+      throw new TypeError(`Cannot write ${fieldName(name)}: expected a boolean, got ${showTyped(value)}`);
     }
     return value ? 1 : 0;
   }
@@ -119,71 +39,47 @@ function checkScalar(type: ScalarType, value: unknown, name: string): number | b
     if (typeof value !== "bigint") {
       const hint = typeof value === "number" && Number.isSafeInteger(value) ? ` (write ${value}n)` : "";
       throw new TypeError(
-        `Cannot write ${field(name)}: ${article(kind)} ${kind} field takes a bigint, got ${showTyped(value)}${hint}`,
+        `Cannot write ${fieldName(name)}: ${article(kind)} ${kind} field takes a bigint, got ${
+          showTyped(value)
+        }${hint}`,
       );
     }
     if (value < bigRange[0] || value > bigRange[1]) {
       throw new RangeError(
-        `Cannot write ${field(name)}: ${show(value)} is out of range for ${kind} (${bigRange[0]} to ${bigRange[1]})`,
+        `Cannot write ${fieldName(name)}: ${show(value)} is out of range for ${kind} (${bigRange[0]} to ${
+          bigRange[1]
+        })`,
       );
     }
     return value;
   }
   if (typeof value !== "number") {
     throw new TypeError(
-      `Cannot write ${field(name)}: ${article(kind)} ${kind} field takes a number, got ${showTyped(value)}`,
+      `Cannot write ${fieldName(name)}: ${article(kind)} ${kind} field takes a number, got ${showTyped(value)}`,
     );
   }
   const range = INTEGER_RANGES[kind];
   if (range !== undefined) {
     if (!Number.isInteger(value)) {
-      throw new RangeError(`Cannot write ${field(name)}: ${show(value)} is not an integer (the field is ${kind})`);
+      throw new RangeError(`Cannot write ${fieldName(name)}: ${show(value)} is not an integer (the field is ${kind})`);
     }
     if (value < range[0] || value > range[1]) {
       throw new RangeError(
-        `Cannot write ${field(name)}: ${show(value)} is out of range for ${kind} (${range[0]} to ${range[1]})`,
+        `Cannot write ${fieldName(name)}: ${show(value)} is out of range for ${kind} (${range[0]} to ${range[1]})`,
       );
     }
   } else if (kind === "f32" && Number.isFinite(value) && !Number.isFinite(Math.fround(value))) {
     // Rounding to the nearest f32 is what a float field means; overflowing to infinity is not.
     throw new RangeError(
-      `Cannot write ${field(name)}: ${show(value)} is out of range for f32 (it would be stored as infinity)`,
+      `Cannot write ${fieldName(name)}: ${show(value)} is out of range for f32 (it would be stored as infinity)`,
     );
   }
   return value;
 }
 
-/** Stores an already checked scalar through the DataView (any offset, any byte order). */
-function storeScalar(type: ScalarType, dv: DataView, at: number, value: number | bigint): void {
-  const little = type.byteOrder === "native" ? LITTLE_ENDIAN : type.byteOrder === "little";
-  switch (type.name) {
-    case "bool":
-    case "u8":
-      return dv.setUint8(at, value as number);
-    case "i8":
-      return dv.setInt8(at, value as number);
-    case "i16":
-      return dv.setInt16(at, value as number, little);
-    case "u16":
-      return dv.setUint16(at, value as number, little);
-    case "i32":
-      return dv.setInt32(at, value as number, little);
-    case "u32":
-      return dv.setUint32(at, value as number, little);
-    case "i64":
-      return dv.setBigInt64(at, value as bigint, little);
-    case "u64":
-      return dv.setBigUint64(at, value as bigint, little);
-    case "f32":
-      return dv.setFloat32(at, value as number, little);
-    case "f64":
-      return dv.setFloat64(at, value as number, little);
-  }
-}
-
 function arrayLike(value: unknown, name: string): ArrayLike<unknown> {
   if (typeof value !== "object" || value === null || typeof (value as ArrayLike<unknown>).length !== "number") {
-    throw new TypeError(`Cannot write ${field(name)}: expected an array, got ${showTyped(value)}`);
+    throw new TypeError(`Cannot write ${fieldName(name)}: expected an array, got ${showTyped(value)}`);
   }
   return value as ArrayLike<unknown>;
 }
@@ -237,17 +133,17 @@ function plan(type: FieldType, arrays: Arrays, at: number, item: unknown, name: 
     case "bytes": {
       const source = arrayLike(item, name);
       if (source.length > type.size) {
-        throw new RangeError(`Cannot write ${field(name)}: ${source.length} bytes do not fit in ${type.size}`);
+        throw new RangeError(`Cannot write ${fieldName(name)}: ${source.length} bytes do not fit in ${type.size}`);
       }
       if (!(source instanceof Uint8Array || source instanceof Uint8ClampedArray)) {
         for (let i = 0; i < source.length; i++) {
           const byte = source[i];
           if (typeof byte !== "number") {
-            throw new TypeError(`Cannot write ${field(`${name}[${i}]`)}: expected a byte, got ${showTyped(byte)}`);
+            throw new TypeError(`Cannot write ${fieldName(`${name}[${i}]`)}: expected a byte, got ${showTyped(byte)}`);
           }
           if (!Number.isInteger(byte) || byte < 0 || byte > 0xff) {
             throw new RangeError(
-              `Cannot write ${field(`${name}[${i}]`)}: ${show(byte)} is not a byte (an integer from 0 to 255)`,
+              `Cannot write ${fieldName(`${name}[${i}]`)}: ${show(byte)} is not a byte (an integer from 0 to 255)`,
             );
           }
         }
@@ -264,7 +160,7 @@ function plan(type: FieldType, arrays: Arrays, at: number, item: unknown, name: 
       const items = arrayLike(item, name);
       const length = items.length;
       if (length > type.length) {
-        throw new RangeError(`Cannot write ${field(name)}: ${length} elements do not fit in ${type.length}`);
+        throw new RangeError(`Cannot write ${fieldName(name)}: ${length} elements do not fit in ${type.length}`);
       }
       const element = type.element;
       const size = element.size;
@@ -283,13 +179,13 @@ function plan(type: FieldType, arrays: Arrays, at: number, item: unknown, name: 
     case "struct":
     case "union": {
       if (typeof item !== "object" || item === null || Array.isArray(item)) {
-        throw new TypeError(`Cannot write ${field(name)}: expected an object, got ${showTyped(item)}`);
+        throw new TypeError(`Cannot write ${fieldName(name)}: expected an object, got ${showTyped(item)}`);
       }
       for (const [key, value] of Object.entries(item)) {
         const member = type.fields.find((f) => f.name === key);
         const path = name === "" ? key : `${name}.${key}`;
         if (member === undefined) {
-          throw new TypeError(`Cannot write ${field(path)}: the ${type.kind} has no such field`);
+          throw new TypeError(`Cannot write ${fieldName(path)}: the ${type.kind} has no such field`);
         }
         if (value === undefined) continue;
         if (member.type.kind === "bits") {

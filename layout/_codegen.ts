@@ -3,129 +3,63 @@
  * typed arrays held as instance fields, created once per buffer. This is what makes a field
  * read about as fast as indexing a typed array (see `bench/`). Internal.
  *
- * Why this shape, measured in prototypes: per-instance `Object.defineProperty` is 35-70x
- * slower; closures over one buffer are fast only while a call site sees one mapping; a
- * class per layout stays fast however many mappings a call site sees. Each layout's source
- * is made distinct (a unique id), so V8 and JavaScriptCore never share type feedback
- * between layouts.
+ * Generation has two steps. {@linkcode planClass} turns a layout into a {@linkcode ClassPlan}:
+ * for each field, its getter, setter and copy as functions of an {@linkcode Addressing} (how
+ * a class finds a byte or typed-array element of its view), and what the class must hold
+ * (which typed arrays, base indexes, cache slots). Then each kind of class (a fixed view, a
+ * cursor's moving view below and above 2 GiB) is written from the plan with its own
+ * addressing: no source is ever rewritten after it was written.
+ *
+ * Why this shape, measured in prototypes: per-instance `Object.defineProperty` of
+ * per-instance closures is 35-70x slower; closures over one buffer are fast only while a
+ * call site sees one mapping; a class per layout stays fast however many mappings a call
+ * site sees. Each layout's source is made distinct (a unique id), so V8 and JavaScriptCore
+ * never share type feedback between layouts.
  *
  * @module
  */
 
 import { BIGINT_VIA_DATAVIEW } from "../ffi/runtime.ts";
-import { encodeUtf8 } from "./_checked_write.ts";
-import { jsonValue, ScalarArray } from "./scalar_array.ts";
+import { arrayField, readValue } from "./_aggregates.ts";
 import {
-  type ArrayType,
-  type BitsType,
-  type CompositeType,
-  type FieldType,
-  isMadeType,
-  type ScalarType,
-} from "./types.ts";
+  type ArrayName,
+  type Arrays,
+  commonAlignment,
+  DATAVIEW,
+  isLittleEndian,
+  nativeNumbers,
+  type NumericName,
+  typedArrayCanIndex,
+} from "./_buffer_arrays.ts";
+import { bitsGet, bitsSet, utf8Get, utf8Set } from "./_codecs.ts";
+import { refuseReadOnly } from "./_messages.ts";
+import { jsonValue } from "./scalar_array.ts";
+import { type ArrayType, type BitsType, type CompositeType, isMadeType } from "./types.ts";
 
-/** Typed arrays over a whole buffer, made once per buffer. */
-export interface Arrays {
-  readonly buffer: ArrayBufferLike;
-  readonly i8: Int8Array;
-  readonly u8: Uint8Array;
-  readonly i16: Int16Array;
-  readonly u16: Uint16Array;
-  readonly i32: Int32Array;
-  readonly u32: Uint32Array;
-  readonly i64: BigInt64Array;
-  readonly u64: BigUint64Array;
-  readonly f32: Float32Array;
-  readonly f64: Float64Array;
-  readonly dv: DataView;
-}
-
-const arraysCache = new WeakMap<ArrayBufferLike, Arrays>();
-
-/** The typed arrays over `buffer` (lengths rounded down), cached per buffer. */
-export function arraysFor(buffer: ArrayBufferLike): Arrays {
-  let arrays = arraysCache.get(buffer);
-  if (arrays === undefined || arrays.u8.length !== buffer.byteLength) {
-    const n = buffer.byteLength;
-    arrays = {
-      buffer,
-      i8: new Int8Array(buffer, 0, n),
-      u8: new Uint8Array(buffer, 0, n),
-      i16: new Int16Array(buffer, 0, Math.floor(n / 2)),
-      u16: new Uint16Array(buffer, 0, Math.floor(n / 2)),
-      i32: new Int32Array(buffer, 0, Math.floor(n / 4)),
-      u32: new Uint32Array(buffer, 0, Math.floor(n / 4)),
-      i64: new BigInt64Array(buffer, 0, Math.floor(n / 8)),
-      u64: new BigUint64Array(buffer, 0, Math.floor(n / 8)),
-      f32: new Float32Array(buffer, 0, Math.floor(n / 4)),
-      f64: new Float64Array(buffer, 0, Math.floor(n / 8)),
-      dv: new DataView(buffer),
-    };
-    arraysCache.set(buffer, arrays);
-  }
-  return arrays;
-}
-
-/** Whether this platform stores numbers little-endian (x86_64 and aarch64 do). */
-export const LITTLE_ENDIAN: boolean = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/**
- * The largest power of two, at most `guarantee` (itself a power of two), that divides
- * `offset`. Arithmetic, not bit operations: offsets may pass 2^32 on Deno.
- */
-export function commonAlignment(guarantee: number, offset: number): number {
-  let alignment = 1;
-  while (alignment < guarantee && offset % (alignment * 2) === 0) alignment *= 2;
-  return alignment;
-}
-
-/** A numeric scalar's name is also the key of its typed array in {@linkcode Arrays}. */
-type NumericName = Exclude<ScalarType["name"], "bool">;
-
-const DATAVIEW: Record<string, string> = {
-  i8: "Int8",
-  u8: "Uint8",
-  i16: "Int16",
-  u16: "Uint16",
-  i32: "Int32",
-  u32: "Uint32",
-  i64: "BigInt64",
-  u64: "BigUint64",
-  f32: "Float32",
-  f64: "Float64",
-};
-
-/** Whether the scalar is stored in the platform's byte order. */
-function nativeOrder(type: ScalarType): boolean {
-  return type.byteOrder === "native" || (type.byteOrder === "little") === LITTLE_ENDIAN;
-}
-
-/** Whether a typed array can index this scalar at `offset` in a view aligned to `guarantee`. */
-export function typedArrayCanIndex(type: ScalarType, guarantee: number, offset: number): boolean {
-  return type.name !== "bool" && nativeOrder(type) && guarantee % type.size === 0 && offset % type.size === 0;
-}
-
-/** Keeps a leading U+FEFF: it is part of the string (the default decoder drops it). */
-const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-
-/** Helpers the generated code calls. */
-export interface Helpers {
-  utf8Get(u8: Uint8Array, start: number, size: number): string;
-  utf8Set(u8: Uint8Array, start: number, size: number, value: unknown, name: string): void;
-  readOnly(name: string): never;
+/** Helpers the generated code calls, as `h.<name>`. */
+interface Helpers {
+  utf8Get: typeof utf8Get;
+  utf8Set: typeof utf8Set;
+  readOnly: typeof refuseReadOnly;
   outOfRange(index: number, length: number): never;
-  arrayField(
-    type: ArrayType,
-    arrays: Arrays,
-    start: number,
-    guarantee: number,
-    readOnly: boolean,
-    name: string,
-  ): unknown;
-  readValue(type: FieldType, arrays: Arrays, start: number, guarantee: number): unknown;
-  bitsGet(u8: Uint8Array, at: number, bit: number, type: BitsType): number | bigint | boolean;
-  bitsSet(u8: Uint8Array, at: number, bit: number, type: BitsType, value: unknown, name: string): void;
+  arrayField: typeof arrayField;
+  readValue: typeof readValue;
+  bitsGet: typeof bitsGet;
+  bitsSet: typeof bitsSet;
 }
+
+const helpers: Helpers = {
+  utf8Get,
+  utf8Set,
+  readOnly: refuseReadOnly,
+  outOfRange(index, length) {
+    throw new RangeError(`Cannot move cursor to record ${index}: there are ${length} records`);
+  },
+  arrayField,
+  readValue,
+  bitsGet,
+  bitsSet,
+};
 
 /** What every generated view has besides its fields. Names start with `$`, which no field name can. */
 export interface View {
@@ -153,358 +87,384 @@ export type ViewClass = (new (arrays: Arrays, byteOffset: number) => View) & {
   $cursor(): CursorClass;
 };
 
-function utf8Get(u8: Uint8Array, start: number, size: number): string {
-  // In bounds: the view was checked to lie inside the buffer when it was made.
-  const end = start + size;
-  // The terminator is looked for within the field only: u8.indexOf(0, start) would scan to
-  // the next zero byte in the buffer, the whole rest of a file for a string that fills its
-  // field. Most strings are short: the first bytes are searched by hand, without allocating.
-  const near = Math.min(end, start + 32);
-  let stop = start;
-  while (stop < near && u8[stop] !== 0) stop++;
-  if (stop === near && near < end) {
-    const found = u8.subarray(near, end).indexOf(0);
-    stop = found < 0 ? end : near + found;
-  }
-  return decoder.decode(u8.subarray(start, stop));
+/**
+ * The keys of a view's internal state (its buffer's arrays, its offset, its cached
+ * aggregates): symbols, so that `Object.keys`, `JSON.stringify` and consoles see only the
+ * fields. In generated source each is a constant `$<key>` (`this[$u32]`). Measured on V8
+ * and JavaScriptCore: a symbol-keyed slot reads as fast as a named one.
+ */
+const SLOTS: Record<string, symbol> = Object.fromEntries(
+  ["a", "o", "b2", "b4", "b8", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "f64", "dv"].map(
+    (k) => [k, Symbol(`mmstruct.${k}`)],
+  ),
+);
+/** The keys of cached aggregate fields (`$c<k>` in generated source), by their index among a layout's cached fields. */
+const CACHE_SLOTS: symbol[] = [];
+function cacheSlot(k: number): symbol {
+  while (CACHE_SLOTS.length <= k) CACHE_SLOTS.push(Symbol(`mmstruct.c${CACHE_SLOTS.length}`));
+  return CACHE_SLOTS[k];
 }
 
-function utf8Set(u8: Uint8Array, start: number, size: number, value: unknown, name: string): void {
-  // Checked as write() checks strings: too long, NUL or a lone surrogate is refused, never cut.
-  const encoded = encodeUtf8(value, size, name, "set");
-  const target = u8.subarray(start, start + size);
-  if (target.length < size) return; // detached or closed buffer: nothing to write to
-  target.set(encoded);
-  target.fill(0, encoded.length);
+/**
+ * A field name as it enters generated source: a string literal, never raw text, so that
+ * no name can be read as code (`get "hits"()`, `this["hits"]` are `get hits()`, `this.hits`).
+ */
+function key(name: string): string {
+  return JSON.stringify(name);
 }
 
-const helpers: Helpers = {
-  utf8Get,
-  utf8Set,
-  readOnly(name) {
-    throw new TypeError(`Cannot set ${name}: the view is read-only (the file was opened without write: true)`);
-  },
-  outOfRange(index, length) {
-    throw new RangeError(`Cannot move cursor to record ${index}: there are ${length} records`);
-  },
-  arrayField: (...args) => arrayField(...args),
-  readValue,
-  bitsGet,
-  bitsSet,
+/** How a generated class finds the bytes of its view: source expressions for indexes. */
+interface Addressing {
+  /** The index, in `this[$u8]` or the DataView, of the view's byte `offset`. */
+  byte(offset: number): string;
+  /** The index of the view's byte `offset` (a multiple of `unit`) in the typed array of `unit`-byte elements. */
+  element(unit: number, offset: number): string;
+}
+
+/** A view whose offset never changes: the base index of each element size is kept in a slot of its own (`$b4`). */
+const FIXED: Addressing = {
+  byte: (offset) => `this[$o] + ${offset}`,
+  element: (unit, offset) => `this[$b${unit}] + ${offset / unit}`,
 };
 
-/** Reads one scalar through a DataView (any offset, any byte order). */
-function scalarGet(type: ScalarType, dv: DataView, at: number): number | bigint | boolean {
-  if (type.name === "bool") return dv.getUint8(at) !== 0;
-  const little = type.byteOrder === "native" ? LITTLE_ENDIAN : type.byteOrder === "little";
-  const method = `get${DATAVIEW[type.name]}` as "getUint32";
-  return dv[method](at, little);
+/** A cursor's view below 2 GiB: moving it is one store of its offset, shifted to an element index at each access. */
+const MOVING: Addressing = {
+  byte: FIXED.byte,
+  element: (unit, offset) => `(this[$o] >> ${Math.log2(unit)}) + ${offset / unit}`,
+};
+
+/** A cursor's view past 2 GiB (Deno maps that far): dividing is exact, the offset being a multiple of every unit. */
+const MOVING_LARGE: Addressing = {
+  byte: FIXED.byte,
+  element: (unit, offset) => `this[$o] / ${unit} + ${offset / unit}`,
+};
+
+/** One field's accessors as source, written for any {@linkcode Addressing}. */
+interface FieldAccessors {
+  readonly name: string;
+  /** The getter's expression. */
+  get(at: Addressing): string;
+  /** The setter's statements, with the new value in `v`; absent where the field is not assignable. */
+  set?(at: Addressing): string;
+  /** The expression that copies the field for `$read()`. */
+  read(at: Addressing): string;
 }
 
-/** Writes one scalar through a DataView, checking the value's type. */
-function scalarSet(type: ScalarType, dv: DataView, at: number, value: unknown, name: string): void {
-  if (type.name === "bool") {
-    if (typeof value !== "boolean") throw new TypeError(`Cannot set ${name}: expected a boolean, got ${typeof value}`);
-    dv.setUint8(at, value ? 1 : 0);
-    return;
-  }
-  const big = type.name === "i64" || type.name === "u64";
-  if (big ? typeof value !== "bigint" : typeof value !== "number") {
-    throw new TypeError(`Cannot set ${name}: expected a ${big ? "bigint" : "number"}, got ${typeof value}`);
-  }
-  const little = type.byteOrder === "native" ? LITTLE_ENDIAN : type.byteOrder === "little";
-  const method = `set${DATAVIEW[type.name]}` as "setUint32";
-  (dv[method] as (at: number, value: unknown, little: boolean) => void)(at, value, little);
+/** Everything the classes of one layout are written from. */
+interface ClassPlan {
+  readonly type: CompositeType;
+  readonly guarantee: number;
+  /** Setters refuse writes (a read-only mapping). */
+  readonly readOnly: boolean;
+  /** Only `$read()`, no accessors: a snapshot reader. */
+  readonly readerOnly: boolean;
+  readonly fields: FieldAccessors[];
+  /** The typed arrays (and DataView) the accessors index, held by every instance. */
+  readonly arrays: Set<ArrayName>;
+  /** The element sizes whose base index a fixed view keeps (`$b<size>`). */
+  readonly units: Set<number>;
+  /** How many aggregate fields are cached (`$c0`, `$c1`...), made on first access. */
+  caches: number;
+  /** Assignable fields of a read-only view: setters that throw, added after compiling (see {@linkcode refuseWrites}). */
+  readonly refused: string[];
+  /** Array field types (`h.A[k]`), bitfield types (`h.B[k]`), nested layouts (`h.C(k)`), by index. */
+  readonly arrayTypes: ArrayType[];
+  readonly bitTypes: BitsType[];
+  readonly children: { type: CompositeType; guarantee: number }[];
 }
 
-/**
- * Reads a bitfield: `type.width` bits from bit `bit` (0-7) of byte `at`, in the
- * little-endian bit order of x86_64 and aarch64 (bit i of the field is bit (bit + i) % 8 of
- * byte at + (bit + i) / 8). Numbers are assembled in doubles: at most 5 bytes (39 bits),
- * exact; 64-bit storage types in bigints.
- */
-function bitsGet(u8: Uint8Array, at: number, bit: number, type: BitsType): number | bigint | boolean {
-  const width = type.width;
-  const span = (bit + width + 7) >> 3;
-  // A closed mapping's arrays are empty: read nothing, as typed arrays do.
-  if (at + span > u8.length) return undefined as never;
-  if (type.size === 8) {
-    let v = 0n;
-    for (let i = span - 1; i >= 0; i--) v = (v << 8n) | BigInt(u8[at + i]);
-    v = (v >> BigInt(bit)) & ((1n << BigInt(width)) - 1n);
-    return type.signed && v >> BigInt(width - 1) === 1n ? v - (1n << BigInt(width)) : v;
-  }
-  let v = 0;
-  for (let i = span - 1; i >= 0; i--) v = v * 256 + u8[at + i];
-  v = Math.floor(v / 2 ** bit) % 2 ** width;
-  if (type.name === "bool") return v !== 0;
-  return type.signed && v >= 2 ** (width - 1) ? v - 2 ** width : v;
-}
+/** Plans the accessors of every field of `type` for views whose offset is a multiple of `guarantee`. */
+function planClass(type: CompositeType, guarantee: number, readOnly: boolean, readerOnly: boolean): ClassPlan {
+  const plan: ClassPlan = {
+    type,
+    guarantee,
+    readOnly,
+    readerOnly,
+    fields: [],
+    arrays: new Set(["u8"]),
+    units: new Set(),
+    caches: 0,
+    refused: [],
+    arrayTypes: [],
+    bitTypes: [],
+    children: [],
+  };
+  /** Accessors of an assignable field: refused at run time on a read-only view. */
+  const assignable = (accessors: Required<FieldAccessors>): FieldAccessors => {
+    if (!readOnly) return accessors;
+    plan.refused.push(accessors.name);
+    return { name: accessors.name, get: accessors.get, read: accessors.read };
+  };
+  /** The slot that caches aggregate field `name`, as source. */
+  const cache = () => `this[$c${plan.caches++}]`;
 
-/** The range of values a bitfield holds, as text for error messages. */
-function bitsRange(type: BitsType): string {
-  const [min, max] = type.signed
-    ? [-(2n ** BigInt(type.width - 1)), 2n ** BigInt(type.width - 1) - 1n]
-    : [0n, 2n ** BigInt(type.width) - 1n];
-  return `${min} to ${max}`;
-}
-
-/**
- * Writes a bitfield (see {@linkcode bitsGet}), leaving the other bits of its bytes as they
- * are, after checking the value's type and that it fits the width.
- */
-function bitsSet(u8: Uint8Array, at: number, bit: number, type: BitsType, value: unknown, name: string): void {
-  const width = type.width;
-  const span = (bit + width + 7) >> 3;
-  const what = `bits(${type.name}, ${width})`;
-  if (type.name === "bool") {
-    if (typeof value !== "boolean") throw new TypeError(`Cannot set ${name}: expected a boolean, got ${typeof value}`);
-  } else if (type.size === 8) {
-    if (typeof value !== "bigint") throw new TypeError(`Cannot set ${name}: expected a bigint, got ${typeof value}`);
-    const limit = 1n << BigInt(type.signed ? width - 1 : width);
-    if (type.signed ? value < -limit || value >= limit : value < 0n || value >= limit) {
-      throw new RangeError(`Cannot set ${name}: ${value} does not fit in ${what}, which holds ${bitsRange(type)}`);
+  for (const field of type.fields) {
+    const { name, offset } = field;
+    const t = field.type;
+    const byte = (at: Addressing) => at.byte(offset);
+    switch (t.kind) {
+      case "scalar": {
+        if (t.name === "bool") {
+          const get = (at: Addressing) => `this[$u8][${byte(at)}] !== 0`;
+          plan.fields.push(assignable({ name, get, set: (at) => `this[$u8][${byte(at)}] = v ? 1 : 0;`, read: get }));
+        } else if (
+          typedArrayCanIndex(t, guarantee, offset) && !(BIGINT_VIA_DATAVIEW && t.size === 8 && t.name !== "f64")
+        ) {
+          const array = t.name as NumericName;
+          plan.arrays.add(array);
+          if (t.size > 1) plan.units.add(t.size);
+          const element = (at: Addressing) =>
+            `this[$${array}][${t.size === 1 ? byte(at) : at.element(t.size, offset)}]`;
+          plan.fields.push(assignable({ name, get: element, set: (at) => `${element(at)} = v;`, read: element }));
+        } else {
+          plan.arrays.add("dv");
+          const method = DATAVIEW[t.name as NumericName];
+          const little = isLittleEndian(t);
+          const get = (at: Addressing) => `this[$dv].get${method}(${byte(at)}, ${little})`;
+          const set = (at: Addressing) => `this[$dv].set${method}(${byte(at)}, v, ${little});`;
+          plan.fields.push(assignable({ name, get, set, read: get }));
+        }
+        break;
+      }
+      case "bits": {
+        const { get, set } = bitfieldAccessors(name, field.bitOffset ?? 0, t, plan.bitTypes.push(t) - 1);
+        plan.fields.push(
+          assignable({ name, get: (at) => get(byte(at)), set: (at) => set(byte(at)), read: (at) => get(byte(at)) }),
+        );
+        break;
+      }
+      case "utf8": {
+        const get = (at: Addressing) => `h.utf8Get(this[$u8], ${byte(at)}, ${t.size})`;
+        const set = (at: Addressing) => `h.utf8Set(this[$u8], ${byte(at)}, ${t.size}, v, ${key(name)});`;
+        plan.fields.push(assignable({ name, get, set, read: get }));
+        break;
+      }
+      case "bytes": {
+        const range = (at: Addressing) => `${byte(at)}, ${byte(at)} + ${t.size}`;
+        const copy = (at: Addressing) => `this[$u8].slice(${range(at)})`;
+        if (readOnly) {
+          plan.fields.push({ name, get: copy, read: copy });
+        } else {
+          const slot = cache();
+          plan.fields.push({ name, get: (at) => `${slot} ??= this[$u8].subarray(${range(at)})`, read: copy });
+        }
+        break;
+      }
+      case "array": {
+        const k = plan.arrayTypes.push(t) - 1;
+        const g = commonAlignment(guarantee, offset);
+        const make = (at: Addressing) =>
+          `h.arrayField(h.A[${k}], this[$a], ${byte(at)}, ${g}, ${readOnly}, ${key(name)})`;
+        const read = (at: Addressing) => `h.readValue(h.A[${k}], this[$a], ${byte(at)}, ${g})`;
+        if (readOnly && nativeNumbers(t.element) && typedArrayCanIndex(t.element, g, 0)) {
+          // A typed array copy (no typed array refuses writes): made at each access, never stale.
+          plan.fields.push({ name, get: make, read });
+        } else {
+          // Writable typed arrays and element arrays (which read memory at each access) are live: made once.
+          const slot = cache();
+          plan.fields.push({ name, get: (at) => `${slot} ??= ${make(at)}`, read });
+        }
+        break;
+      }
+      case "struct":
+      case "union": {
+        const k = plan.children.push({ type: t, guarantee: commonAlignment(guarantee, offset) }) - 1;
+        const make = (at: Addressing) => `new (h.C(${k}))(this[$a], ${byte(at)})`;
+        if (readerOnly) {
+          // A reader has no accessors: it copies a nested struct with a reader of its own.
+          plan.fields.push({ name, get: make, read: (at) => `${make(at)}.$read()` });
+        } else {
+          const slot = cache();
+          plan.fields.push({ name, get: (at) => `${slot} ??= ${make(at)}`, read: () => `this[${key(name)}].$read()` });
+        }
+        break;
+      }
     }
-  } else {
-    if (typeof value !== "number") throw new TypeError(`Cannot set ${name}: expected a number, got ${typeof value}`);
-    const limit = 2 ** (type.signed ? width - 1 : width);
-    if (!Number.isInteger(value) || (type.signed ? value < -limit || value >= limit : value < 0 || value >= limit)) {
-      throw new RangeError(`Cannot set ${name}: ${value} does not fit in ${what}, which holds ${bitsRange(type)}`);
-    }
   }
-  // A closed mapping's arrays are empty: write nothing, as typed arrays do.
-  if (at + span > u8.length) return;
-  if (type.size === 8) {
-    let old = 0n;
-    for (let i = span - 1; i >= 0; i--) old = (old << 8n) | BigInt(u8[at + i]);
-    const mask = ((1n << BigInt(width)) - 1n) << BigInt(bit);
-    let v = (old & ~mask) | ((BigInt.asUintN(width, value as bigint) << BigInt(bit)) & mask);
-    for (let i = 0; i < span; i++, v >>= 8n) u8[at + i] = Number(v & 0xffn);
-    return;
-  }
-  const n = typeof value === "boolean" ? Number(value) : value as number;
-  let old = 0;
-  for (let i = span - 1; i >= 0; i--) old = old * 256 + u8[at + i];
-  const low = old % 2 ** bit;
-  const high = Math.floor(old / 2 ** (bit + width));
-  // Exact in doubles: at most 40 bits.
-  let v = high * 2 ** (bit + width) + (n < 0 ? n + 2 ** width : n) * 2 ** bit + low;
-  for (let i = 0; i < span; i++, v = Math.floor(v / 256)) u8[at + i] = v % 256;
+  return plan;
 }
 
-export { bitsGet, bitsSet, scalarSet, utf8Set };
-
 /**
- * How to read and write element `i` of an array field that is not a typed array: the
- * accessors of a {@linkcode ScalarArray}. Each read reads memory (so a read-only view never
- * shows a stale copy); live elements (structs, byte fields, native arrays of a writable
- * view) are made once, on first access, and kept. Bitfield elements would be one more
- * case here; `array()` refuses them, as C has no arrays of bitfields.
+ * The getter and setter source of bitfield `name` at bit `bit` of a byte expression, whose
+ * type `type` is `h.B[k]`. A field of up to 32 bits within 4 bytes is read and written
+ * inline, as one 32-bit integer assembled from its bytes (shifts keep the neighbouring bits);
+ * the setter checks the value with constants and leaves every other case, and every error,
+ * to the shared helpers. Wider fields (64-bit types, and 32-bit ones straddling 5 bytes in
+ * a packed struct) always use the helpers.
  */
-function elementAccess(
-  type: ArrayType,
-  arrays: Arrays,
-  start: number,
-  guarantee: number,
-  readOnly: boolean,
+function bitfieldAccessors(
   name: string,
-): { get: (i: number) => unknown; set: (i: number, value: unknown) => void } {
-  const element = type.element;
-  const size = element.size;
-  // In bounds: i is checked against the length by ScalarArray, and the view lies in the buffer.
-  const at = (i: number) => start + i * size;
-  const notAssignable = (i: number): never => {
+  bit: number,
+  type: BitsType,
+  k: number,
+): { get(at: string): string; set(at: string): string } {
+  const helper = (at: string) => `h.bitsSet(this[$u8], ${at}, ${bit}, h.B[${k}], v, ${key(name)});`;
+  const width = type.width;
+  const span = (bit + width + 7) >> 3;
+  if (type.size === 8 || span > 4) {
+    return { get: (at) => `h.bitsGet(this[$u8], ${at}, ${bit}, h.B[${k}])`, set: helper };
+  }
+  const byte = (at: string, i: number) => `this[$u8][${at} + ${i}]`;
+  const word = (at: string) =>
+    `(${Array.from({ length: span }, (_, i) => i === 0 ? byte(at, 0) : `${byte(at, i)} << ${8 * i}`).join(" | ")})`;
+  // The field's top bit shifted to bit 31, then back down: arithmetic for a sign, logical for none.
+  const up = 32 - bit - width;
+  const field = (at: string) => `(${word(at)} << ${up}) ${type.signed ? ">>" : ">>>"} ${32 - width}`;
+  const get = (at: string) => type.name === "bool" ? `(${field(at)}) !== 0` : `(${field(at)})`;
+  // The mask of the field's bits within the word, as a signed 32-bit integer.
+  const mask = ((2 ** width - 1) * 2 ** bit) | 0;
+  const min = type.signed ? -(2 ** (width - 1)) : 0;
+  const max = type.signed ? 2 ** (width - 1) - 1 : 2 ** width - 1;
+  const check = type.name === "bool"
+    ? `typeof v !== "boolean"`
+    : `typeof v !== "number" || !(v >= ${min} && v <= ${max}) || v % 1 !== 0`;
+  const value = type.name === "bool" ? "(v ? 1 : 0)" : "v";
+  const set = (at: string) => {
+    const stores = Array.from({ length: span }, (_, i) => `${byte(at, i)} = x${i === 0 ? "" : ` >>> ${8 * i}`};`);
+    return `if (${check}) { ${helper(at)} return; } const x = (${
+      word(at)
+    } & ${~mask}) | ((${value} << ${bit}) & ${mask}); ${stores.join(" ")}`;
+  };
+  return { get, set };
+}
+
+/** The members of a view class written from `plan` with addressing `at`: internals, `$read()`, the accessors. */
+function members(plan: ClassPlan, at: Addressing): string {
+  const read = `$read() { return { ${plan.fields.map((f) => `${key(f.name)}: ${f.read(at)}`).join(", ")} }; }`;
+  const accessors = plan.readerOnly ? [] : plan.fields.flatMap((f) => [
+    `get ${key(f.name)}() { return ${f.get(at)}; }`,
+    ...(f.set === undefined ? [] : [`set ${key(f.name)}(v) { ${f.set(at)} }`]),
+  ]);
+  return ["get $a() { return this[$a]; }", "get $o() { return this[$o]; }", read, ...accessors].join("\n  ");
+}
+
+/**
+ * The constructor of a view class: it writes every slot once, in one order, so that V8
+ * treats them as constants of the object (what makes a field access as fast as a typed-array
+ * one). A fixed view also keeps its base indexes; `descriptors` is the index in `h.D` of the
+ * own field accessors (so that `Object.keys` and spreading list the fields).
+ */
+function constructorSource(plan: ClassPlan, fixed: boolean, descriptors: number): string {
+  // Shifts keep bases small integers (V8 Smis) for offsets below 2 GiB; larger offsets
+  // (Deno maps past 4 GiB) divide, exactly, since o is a multiple of every unit.
+  const base = (unit: number) => `this[$b${unit}] = o < 2147483648 ? o >> ${Math.log2(unit)} : o / ${unit};`;
+  return [
+    "constructor(a, o) {",
+    "this[$a] = a; this[$o] = o;",
+    ...[...plan.arrays].map((array) => `this[$${array}] = a.${array};`),
+    ...(fixed ? [...plan.units].map(base) : []),
+    ...Array.from({ length: plan.caches }, (_, k) => `this[$c${k}] = undefined;`),
+    ...(plan.readerOnly ? [] : [`Object.defineProperties(this, h.D[${descriptors}]);`]),
+    "Object.preventExtensions(this); }",
+  ].join(" ");
+}
+
+/** The first lines of every module generated for `plan`: what it is, and the slot constants. */
+function moduleHeader(plan: ClassPlan, id: number): string {
+  const { type, guarantee, readOnly } = plan;
+  const constants = [
+    ...Object.keys(SLOTS).map((k) => `$${k} = h.S.${k}`),
+    ...Array.from({ length: plan.caches }, (_, k) => `$c${k} = h.K[${k}]`),
+  ];
+  return `"use strict";
+// mmstruct view #${id}: ${type.kind} of ${type.fields.length} fields, ${type.size} bytes, aligned to ${guarantee}${
+    readOnly ? ", read-only" : ""
+  }
+const ${constants.join(", ")};`;
+}
+
+/** The module of a layout's view class. */
+function viewModule(plan: ClassPlan, id: number): string {
+  return `${moduleHeader(plan, id)}
+class View${id} {
+  ${constructorSource(plan, true, 0)}
+  ${members(plan, FIXED)}
+}
+return View${id};`;
+}
+
+/**
+ * The module of a layout's cursor class and the views it moves: a separate class (so that
+ * moving it never makes the offsets of ordinary views mutable), one for cursors that end
+ * below 2 GiB (shifts) and one for the rest (divisions). Compiled only when a cursor is
+ * first asked for: most layouts never need one.
+ */
+function cursorModule(plan: ClassPlan, id: number): string {
+  const size = plan.type.size;
+  const resets = Array.from({ length: plan.caches }, (_, k) => `v[$c${k}] = undefined;`).join(" ");
+  return `${moduleHeader(plan, id)}
+class Moving${id} {
+  ${constructorSource(plan, false, 1)}
+  ${members(plan, MOVING)}
+}
+class MovingLarge${id} {
+  ${constructorSource(plan, false, 2)}
+  ${members(plan, MOVING_LARGE)}
+}
+class Cursor${id} {
+  constructor(a, base, n) {
+    this.$v = base + n * ${size} <= 2147483648 ? new Moving${id}(a, base) : new MovingLarge${id}(a, base);
+    this.$B = base;
+    this.length = n; Object.freeze(this);
+  }
+  at(i) {
+    if (!(i >>> 0 === i && i < this.length)) h.outOfRange(i, this.length);
+    const v = this.$v;
+    v[$o] = this.$B + i * ${size}; ${resets}
+    return v;
+  }
+}
+Cursor${id}.$Moving = [Moving${id}, MovingLarge${id}];
+return Cursor${id};`;
+}
+
+/** Throws a `TypeError` unless `type` was made by this library's factories: the generator writes its sizes, offsets and scalar names into source as they are. */
+function assertGeneratable(type: CompositeType): void {
+  if (!isMadeType(type)) {
     throw new TypeError(
-      `Cannot set ${name}[${i}]: a ${element.kind === "bytes" ? "byte field" : element.kind} element is not ` +
-        `assignable, assign its ${element.kind === "struct" || element.kind === "union" ? "fields" : "elements"}`,
+      "Cannot generate a view: the layout is not a struct() or union() made by this library (a type built by hand)",
     );
-  };
-  const refuse = (i: number, value: unknown, set: (i: number, value: unknown) => void) =>
-    readOnly ? helpers.readOnly(`${name}[${i}]`) : set(i, value);
-  const kept = (make: (i: number) => unknown) => {
-    const made: unknown[] = [];
-    return (i: number) => made[i] ??= make(i);
-  };
-  switch (element.kind) {
-    case "bits":
-      throw new TypeError(`Cannot index ${name}: arrays of bitfields do not exist (array() refuses them)`);
-    case "struct":
-    case "union": {
-      // One class for every element: each element's offset is a multiple of the alignment
-      // common to the array's start and the element size.
-      const View = classFor(element, commonAlignment(guarantee, size), readOnly);
-      return { get: kept((i) => new View(arrays, at(i))), set: notAssignable };
-    }
-    case "array": {
-      const make = (i: number) =>
-        arrayField(element, arrays, at(i), commonAlignment(guarantee, i * size), readOnly, `${name}[${i}]`);
-      // A read-only native array is a copy (no typed array refuses writes): made at each access.
-      const copies = readOnly && nativeNumbers(element.element);
-      return { get: copies ? make : kept(make), set: notAssignable };
-    }
-    case "bytes":
-      return {
-        get: readOnly
-          ? (i) => arrays.u8.slice(at(i), at(i) + size)
-          : kept((i) => arrays.u8.subarray(at(i), at(i) + size)),
-        set: notAssignable,
-      };
-    case "utf8":
-      return {
-        get: (i) => utf8Get(arrays.u8, at(i), size),
-        set: (i, value) => refuse(i, value, () => utf8Set(arrays.u8, at(i), size, value, `${name}[${i}]`)),
-      };
-    case "scalar":
-      return {
-        get: (i) => scalarGet(element, arrays.dv, at(i)),
-        set: (i, value) => refuse(i, value, () => scalarSet(element, arrays.dv, at(i), value, `${name}[${i}]`)),
-      };
   }
-}
-
-/** Whether elements of this type can be a typed array (when aligned). */
-function nativeNumbers(element: FieldType): element is ScalarType {
-  return element.kind === "scalar" && element.name !== "bool" && element.byteOrder === "native";
-}
-
-/**
- * The view of any array field: a typed array where one can index it (native-order numbers,
- * aligned to their size), otherwise a {@linkcode ScalarArray} over {@linkcode elementAccess}.
- */
-export function arrayField(
-  type: ArrayType,
-  arrays: Arrays,
-  start: number,
-  guarantee: number,
-  readOnly: boolean,
-  name: string,
-): unknown {
-  const element = type.element;
-  if (nativeNumbers(element) && typedArrayCanIndex(element, guarantee, 0)) {
-    const typed = arrays[element.name as NumericName] as Uint8Array;
-    const first = start / element.size;
-    const view = readOnly ? typed.slice(first, first + type.length) : typed.subarray(first, first + type.length);
-    // A stray property is a TypeError (in strict mode), as on views; elements index as before.
-    return Object.preventExtensions(view);
-  }
-  const { get, set } = elementAccess(type, arrays, start, guarantee, readOnly, name);
-  return new ScalarArray(type.length, get, set);
-}
-
-type TypedArray =
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array
-  | Float32Array
-  | Float64Array;
-
-const TYPED_ARRAYS: Record<NumericName, new (buffer: ArrayBuffer) => TypedArray> = {
-  i8: Int8Array,
-  u8: Uint8Array,
-  i16: Int16Array,
-  u16: Uint16Array,
-  i32: Int32Array,
-  u32: Uint32Array,
-  i64: BigInt64Array,
-  u64: BigUint64Array,
-  f32: Float32Array,
-  f64: Float64Array,
-};
-
-/**
- * Arrays of structs at least this long are copied by a generated reader even by the
- * interpreted copy: compiling one is cheap next to walking the layout for every element.
- */
-const COMPILE_ARRAYS_FROM = 16;
-
-/**
- * A copy of `length` native-order numbers of `element` at byte `start`: a typed array of
- * its own, made with one copy of the bytes.
- */
-function copyNumbers(element: ScalarType, arrays: Arrays, start: number, length: number): TypedArray {
-  const name = element.name as NumericName;
-  const size = element.size;
-  if (start % size === 0) {
-    // In bounds: the caller's view lies inside the buffer, and `arrays` spans all of it.
-    const first = start / size;
-    return (arrays[name] as Uint8Array).slice(first, first + length);
-  }
-  // Misaligned (a packed layout): copy the bytes into an aligned buffer of their own.
-  return new TYPED_ARRAYS[name](arrays.u8.slice(start, start + length * size).buffer);
-}
-
-/**
- * A plain-value copy of any field (for `read()` of aggregates). Arrays of native-order
- * numbers are copied as typed arrays. Nested structs are copied by their generated reader
- * classes or, with `interpreted`, by walking the layout.
- */
-function readValue(type: FieldType, arrays: Arrays, start: number, guarantee: number, interpreted = false): unknown {
-  switch (type.kind) {
-    case "scalar":
-      return scalarGet(type, arrays.dv, start);
-    case "bits":
-      // Only struct fields are bitfields, read with their bit offset below: this is one
-      // that starts at bit 0 of `start`.
-      return bitsGet(arrays.u8, start, 0, type);
-    case "utf8":
-      return utf8Get(arrays.u8, start, type.size);
-    case "bytes":
-      return arrays.u8.slice(start, start + type.size);
-    case "array": {
-      const element = type.element;
-      const size = element.size;
-      const length = type.length;
-      if (element.kind === "scalar" && element.name !== "bool" && element.byteOrder === "native") {
-        return copyNumbers(element, arrays, start, length);
-      }
-      const values = new Array(length);
-      if (
-        (element.kind === "struct" || element.kind === "union") && (!interpreted || length >= COMPILE_ARRAYS_FROM)
-      ) {
-        // One reader class for every element: each element's offset is a multiple of the
-        // alignment common to the array's start and the element size.
-        const cursor = new (readerFor(element, commonAlignment(guarantee, size)).$cursor())(arrays, start, length);
-        for (let i = 0; i < length; i++) values[i] = cursor.at(i).$read();
-        return values;
-      }
-      for (let i = 0; i < length; i++) {
-        values[i] = readValue(element, arrays, start + i * size, commonAlignment(guarantee, i * size), interpreted);
-      }
-      return values;
-    }
-    case "struct":
-    case "union": {
-      if (!interpreted) return new (classFor(type, guarantee, true))(arrays, start).$read();
-      // Field names are C identifiers and never "__proto__" (refused when declared).
-      const value: Record<string, unknown> = {};
-      for (const field of type.fields) {
-        const at = start + field.offset;
-        value[field.name] = field.type.kind === "bits"
-          ? bitsGet(arrays.u8, at, field.bitOffset ?? 0, field.type)
-          : readValue(field.type, arrays, at, commonAlignment(guarantee, field.offset), true);
-      }
-      return value;
-    }
-  }
-}
-
-/**
- * Copies a value of `type` at `start` without generated code: slower per copy than a
- * generated reader, but with nothing to compile first. For the first few copies of a
- * layout, which a short-lived reader (a monitoring plugin run once per poll) never gets past.
- * Gives the same value as the generated readers: plain objects, arrays, bigints for 64-bit
- * integers.
- */
-export function readInterpreted(type: FieldType, arrays: Arrays, start: number): unknown {
-  return readValue(type, arrays, start, 1, true);
 }
 
 let nextId = 0;
+
+/** Compiles the view class of a layout, and gives it a cursor class compiled on first use. */
+function generate(type: CompositeType, guarantee: number, readOnly: boolean, readerOnly: boolean): ViewClass {
+  assertGeneratable(type);
+  const id = nextId++;
+  const plan = planClass(type, guarantee, readOnly, readerOnly);
+  const childClasses: (ViewClass | undefined)[] = [];
+  const local = {
+    ...helpers,
+    A: plan.arrayTypes,
+    B: plan.bitTypes,
+    S: SLOTS,
+    K: Array.from({ length: plan.caches }, (_, k) => cacheSlot(k)),
+    /** The own field accessors of each class: the view's, then the two moving views'. */
+    D: [] as PropertyDescriptorMap[],
+    C: (k: number) =>
+      childClasses[k] ??= classFor(plan.children[k].type, plan.children[k].guarantee, readOnly, readerOnly),
+  };
+  /** What each compiled view class gets besides its source: its description, refused writes, own accessors. */
+  const finish = (View: { prototype: object }, n: number) => {
+    describeView(View.prototype, type, guarantee, readOnly);
+    if (!readerOnly) refuseWrites(View.prototype, plan.refused);
+    local.D[n] = ownDescriptors(View.prototype, type);
+  };
+  const View = new Function("h", viewModule(plan, id))(local) as ViewClass;
+  finish(View, 0);
+  let Cursor: CursorClass | undefined;
+  View.$cursor = () => {
+    if (Cursor === undefined) {
+      Cursor = new Function("h", cursorModule(plan, id))(local) as CursorClass;
+      Cursor.$Moving.forEach((Moving, n) => finish(Moving, n + 1));
+    }
+    return Cursor;
+  };
+  return View;
+}
+
 const classCache = new WeakMap<CompositeType, Map<string, ViewClass>>();
 
 /**
@@ -538,284 +498,6 @@ export function cachedReaderFor(type: CompositeType, guarantee: number): ViewCla
 }
 
 /**
- * A field name as it enters generated source: a string literal, never raw text, so that
- * no name can be read as code (`get "hits"()`, `this["hits"]` are `get hits()`, `this.hits`).
- */
-function key(name: string): string {
-  return JSON.stringify(name);
-}
-
-/**
- * Throws a `TypeError` unless `type` was made by this library's factories: the generator
- * writes its sizes, offsets and scalar names into source as they are.
- */
-function assertGeneratable(type: CompositeType): void {
-  if (!isMadeType(type)) {
-    throw new TypeError(
-      "Cannot generate a view: the layout is not a struct() or union() made by this library (a type built by hand)",
-    );
-  }
-}
-
-/**
- * The keys of a view's internal state (its buffer's arrays, its offset, its cached
- * aggregates): symbols, so that `Object.keys`, `JSON.stringify` and consoles see only the
- * fields. Measured on V8 and JavaScriptCore: a symbol-keyed slot reads as fast as a named one.
- */
-const SLOTS: Record<string, symbol> = Object.fromEntries(
-  ["a", "o", "b2", "b4", "b8", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "f64", "dv"].map(
-    (k) => [k, Symbol(`mmstruct.${k}`)],
-  ),
-);
-/** The keys of cached aggregate fields, by their index among a layout's cached fields. */
-const CACHE_SLOTS: symbol[] = [];
-function cacheSlot(k: number): symbol {
-  while (CACHE_SLOTS.length <= k) CACHE_SLOTS.push(Symbol(`mmstruct.c${CACHE_SLOTS.length}`));
-  return CACHE_SLOTS[k];
-}
-
-function generate(type: CompositeType, guarantee: number, readOnly: boolean, readerOnly: boolean): ViewClass {
-  assertGeneratable(type);
-  const id = nextId++;
-  const arraysUsed = new Set<string>(["u8"]);
-  const bases = new Set<number>();
-  const caches: string[] = [];
-  const children: { type: CompositeType; guarantee: number }[] = [];
-  const arrayTypes: ArrayType[] = [];
-  const bitTypes: BitsType[] = [];
-  const members: string[] = [];
-  const reads: string[] = [];
-  /** Assignable fields of a read-only view: their setters throw, and are not compiled (see `refuseWrites`). */
-  const refused: string[] = [];
-  /** `this.$c<k>`: the slot that caches aggregate field `name`. */
-  const cache = (name: string) => `this[$c${caches.push(name) - 1}]`;
-
-  for (const field of type.fields) {
-    const { name, offset } = field;
-    const t = field.type;
-    const at = `this[$o] + ${offset}`;
-    switch (t.kind) {
-      case "scalar": {
-        let get: string;
-        let set: string;
-        if (t.name === "bool") {
-          get = `this[$u8][${at}] !== 0`;
-          set = `this[$u8][${at}] = v ? 1 : 0;`;
-        } else if (
-          typedArrayCanIndex(t, guarantee, offset) && !(BIGINT_VIA_DATAVIEW && t.size === 8 && t.name !== "f64")
-        ) {
-          const array = t.name as NumericName;
-          arraysUsed.add(array);
-          const index = t.size === 1 ? at : `@B${t.size}@ + ${offset / t.size}`;
-          if (t.size > 1) bases.add(t.size);
-          get = `this[$${array}][${index}]`;
-          set = `this[$${array}][${index}] = v;`;
-        } else {
-          arraysUsed.add("dv");
-          const little = t.byteOrder === "native" ? LITTLE_ENDIAN : t.byteOrder === "little";
-          get = `this[$dv].get${DATAVIEW[t.name]}(${at}, ${little})`;
-          set = `this[$dv].set${DATAVIEW[t.name]}(${at}, v, ${little});`;
-        }
-        members.push(`get ${key(name)}() { return ${get}; }`);
-        if (readOnly) refused.push(name);
-        else members.push(`set ${key(name)}(v) { ${set} }`);
-        reads.push(`${key(name)}: ${get}`);
-        break;
-      }
-      case "bits": {
-        const { get, set } = bitfieldAccessors(name, at, field.bitOffset ?? 0, t, bitTypes.push(t) - 1);
-        members.push(`get ${key(name)}() { return ${get}; }`);
-        if (readOnly) refused.push(name);
-        else members.push(`set ${key(name)}(v) { ${set} }`);
-        reads.push(`${key(name)}: ${get}`);
-        break;
-      }
-      case "utf8": {
-        const get = `h.utf8Get(this[$u8], ${at}, ${t.size})`;
-        members.push(`get ${key(name)}() { return ${get}; }`);
-        if (readOnly) refused.push(name);
-        else members.push(`set ${key(name)}(v) { h.utf8Set(this[$u8], ${at}, ${t.size}, v, ${key(name)}); }`);
-        reads.push(`${key(name)}: ${get}`);
-        break;
-      }
-      case "bytes": {
-        const range = `${at}, ${at} + ${t.size}`;
-        if (readOnly) {
-          members.push(`get ${key(name)}() { return this[$u8].slice(${range}); }`);
-        } else {
-          members.push(`get ${key(name)}() { return ${cache(name)} ??= this[$u8].subarray(${range}); }`);
-        }
-        reads.push(`${key(name)}: this[$u8].slice(${range})`);
-        break;
-      }
-      case "array": {
-        const k = arrayTypes.push(t) - 1;
-        const g = commonAlignment(guarantee, offset);
-        const make = `h.arrayField(h.A[${k}], this[$a], ${at}, ${g}, ${readOnly}, ${key(name)})`;
-        if (readOnly && nativeNumbers(t.element) && typedArrayCanIndex(t.element, g, 0)) {
-          // A typed array copy (no typed array refuses writes): made at each access, never stale.
-          members.push(`get ${key(name)}() { return ${make}; }`);
-        } else {
-          // Writable typed arrays and element arrays (which read memory at each access) are live: made once.
-          members.push(`get ${key(name)}() { return ${cache(name)} ??= ${make}; }`);
-        }
-        reads.push(`${key(name)}: h.readValue(h.A[${k}], this[$a], ${at}, ${g})`);
-        break;
-      }
-      case "struct":
-      case "union": {
-        const k = children.push({ type: t, guarantee: commonAlignment(guarantee, offset) }) - 1;
-        members.push(`get ${key(name)}() { return ${cache(name)} ??= new (h.C(${k}))(this[$a], ${at}); }`);
-        // A reader has no accessors: it copies a nested struct with a reader of its own.
-        reads.push(
-          readerOnly
-            ? `${key(name)}: new (h.C(${k}))(this[$a], ${at}).$read()`
-            : `${key(name)}: this[${key(name)}].$read()`,
-        );
-        break;
-      }
-    }
-  }
-
-  // Slots are symbols held in constants of the generated module (see SLOTS).
-  const slots = `const ${
-    [...Object.keys(SLOTS).map((k) => `$${k} = h.S.${k}`), ...caches.map((_, k) => `$c${k} = h.K[${k}]`)].join(", ")
-  };`;
-  const assignArrays = [...arraysUsed].map((a) => `this[$${a}] = a.${a};`).join(" ");
-  // Shifts keep bases small integers (V8 Smis) for offsets below 2 GiB; larger offsets
-  // (Deno maps past 4 GiB) divide, exactly, since o is a multiple of every unit s.
-  const baseOf = (o: string, s: number) => `${o} < 2147483648 ? ${o} >> ${Math.log2(s)} : ${o} / ${s}`;
-  const setBases = (target: string) => [...bases].map((s) => `${target}[$b${s}] = ${baseOf("o", s)};`).join(" ");
-  const initCaches = caches.map((_, k) => `this[$c${k}] = undefined;`).join(" ");
-  // The fields become own, enumerable accessors of each view (descriptors h.D[n], made from
-  // the prototype's once): what Object.keys, spreading and for-in list.
-  const ownFields = (n: number) => readerOnly ? "" : `Object.defineProperties(this, h.D[${n}]);`;
-  const body = `$read() { return { ${reads.join(", ")} }; }
-  ${readerOnly ? "" : members.join("\n  ")}`;
-  const internals = `get $a() { return this[$a]; }
-  get $o() { return this[$o]; }`;
-  const viewBody = body.replace(/@B(\d)@/g, "this[$$b$1]");
-  const header = `"use strict";
-// mmstruct view #${id}: ${type.kind} of ${type.fields.length} fields, ${type.size} bytes, aligned to ${guarantee}${
-    readOnly ? ", read-only" : ""
-  }
-${slots}`;
-  const viewSource = `${header}
-// Every field of a view is written once, in the constructor: V8 then treats the offsets as
-// constants of the object, which is what makes a field access as fast as a typed-array one.
-class View${id} {
-  constructor(a, o) { this[$a] = a; this[$o] = o; ${assignArrays} ${setBases("this")} ${initCaches} ${
-    ownFields(0)
-  } Object.preventExtensions(this); }
-  ${internals}
-  ${viewBody}
-}
-return View${id};`;
-  // Compiled only when a cursor is first asked for: most layouts never need one. A moving
-  // view keeps one offset, so that moving it is one store; shifting it is exact below
-  // 2 GiB, dividing it is exact above (o is a multiple of every unit s).
-  const cursorSource = () =>
-    `${header}
-// The view a cursor moves: same accessors, offsets that change (a separate class, so that
-// moving it never makes the offsets of ordinary views mutable).
-class Moving${id} {
-  constructor(a, o) { this[$a] = a; this[$o] = o; ${assignArrays} ${initCaches} ${
-      ownFields(1)
-    } Object.preventExtensions(this); }
-  ${internals}
-  ${body.replace(/@B(\d)@/g, (_, s) => `(this[$o] >> ${Math.log2(Number(s))})`)}
-}
-class MovingLarge${id} {
-  constructor(a, o) { this[$a] = a; this[$o] = o; ${assignArrays} ${initCaches} ${
-      ownFields(2)
-    } Object.preventExtensions(this); }
-  ${internals}
-  ${body.replace(/@B(\d)@/g, (_, s) => `(this[$o] / ${s})`)}
-}
-class Cursor${id} {
-  constructor(a, base, n) {
-    this.$v = base + n * ${type.size} <= 2147483648 ? new Moving${id}(a, base) : new MovingLarge${id}(a, base);
-    this.$B = base;
-    this.length = n; Object.freeze(this);
-  }
-  at(i) {
-    if (!(i >>> 0 === i && i < this.length)) h.outOfRange(i, this.length);
-    const v = this.$v;
-    v[$o] = this.$B + i * ${type.size}; ${caches.map((_, k) => `v[$c${k}] = undefined;`).join(" ")}
-    return v;
-  }
-}
-Cursor${id}.$Moving = [Moving${id}, MovingLarge${id}];
-return Cursor${id};`;
-  const childClasses: (ViewClass | undefined)[] = [];
-  const local = {
-    ...helpers,
-    A: arrayTypes,
-    B: bitTypes,
-    S: SLOTS,
-    K: caches.map((_, k) => cacheSlot(k)),
-    D: [] as PropertyDescriptorMap[],
-    C: (k: number) => childClasses[k] ??= classFor(children[k].type, children[k].guarantee, readOnly, readerOnly),
-  };
-  const View = new Function("h", viewSource)(local) as ViewClass;
-  describeView(View.prototype, type, guarantee, readOnly);
-  if (!readerOnly) refuseWrites(View.prototype, refused);
-  local.D[0] = ownDescriptors(View.prototype, type);
-  let Cursor: CursorClass | undefined;
-  View.$cursor = () => {
-    if (Cursor === undefined) {
-      Cursor = new Function("h", cursorSource())(local) as CursorClass;
-      Cursor.$Moving.forEach((Moving, n) => {
-        describeView(Moving.prototype, type, guarantee, readOnly);
-        if (!readerOnly) refuseWrites(Moving.prototype, refused);
-        local.D[n + 1] = ownDescriptors(Moving.prototype, type);
-      });
-    }
-    return Cursor;
-  };
-  return View;
-}
-
-/**
- * The getter and setter source of bitfield `name` at byte expression `at`, bit `bit`, whose
- * type `type` is `h.B[k]`. A field of up to 32 bits within 4 bytes is read and written
- * inline, as one 32-bit integer assembled from its bytes (shifts keep the neighbouring bits);
- * the setter checks the value with constants and leaves every other case, and every error,
- * to the shared helpers. Wider fields (64-bit types, and 32-bit ones straddling 5 bytes in
- * a packed struct) always use the helpers.
- */
-function bitfieldAccessors(
-  name: string,
-  at: string,
-  bit: number,
-  type: BitsType,
-  k: number,
-): { get: string; set: string } {
-  const helper = `h.bitsSet(this[$u8], ${at}, ${bit}, h.B[${k}], v, ${key(name)});`;
-  const width = type.width;
-  const span = (bit + width + 7) >> 3;
-  if (type.size === 8 || span > 4) return { get: `h.bitsGet(this[$u8], ${at}, ${bit}, h.B[${k}])`, set: helper };
-  const byte = (i: number) => `this[$u8][${at} + ${i}]`;
-  const word = `(${Array.from({ length: span }, (_, i) => i === 0 ? byte(0) : `${byte(i)} << ${8 * i}`).join(" | ")})`;
-  // The field's top bit shifted to bit 31, then back down: arithmetic for a sign, logical for none.
-  const up = 32 - bit - width;
-  const field = `(${word} << ${up}) ${type.signed ? ">>" : ">>>"} ${32 - width}`;
-  const get = type.name === "bool" ? `(${field}) !== 0` : `(${field})`;
-  // The mask of the field's bits within the word, as a signed 32-bit integer.
-  const mask = ((2 ** width - 1) * 2 ** bit) | 0;
-  const min = type.signed ? -(2 ** (width - 1)) : 0;
-  const max = type.signed ? 2 ** (width - 1) - 1 : 2 ** width - 1;
-  const check = type.name === "bool"
-    ? `typeof v !== "boolean"`
-    : `typeof v !== "number" || !(v >= ${min} && v <= ${max}) || v % 1 !== 0`;
-  const stores = Array.from({ length: span }, (_, i) => `${byte(i)} = x${i === 0 ? "" : ` >>> ${8 * i}`};`).join(" ");
-  const set = `if (${check}) { ${helper} return; } const x = (${word} & ${~mask}) | ((${
-    type.name === "bool" ? "(v ? 1 : 0)" : "v"
-  } << ${bit}) & ${mask}); ${stores}`;
-  return { get, set };
-}
-
-/**
  * The prototype's field accessors as own, enumerable properties for each instance. The same
  * getter and setter functions for every instance, so that engines give all the views of a
  * class one shape (V8 shares a map transition when the accessor pair is the same).
@@ -838,7 +520,7 @@ function ownDescriptors(prototype: object, type: CompositeType): PropertyDescrip
 function refuseWrites(prototype: object, names: readonly string[]): void {
   for (const name of names) {
     const { get } = Object.getOwnPropertyDescriptor(prototype, name)!;
-    Object.defineProperty(prototype, name, { get, set: () => helpers.readOnly(name), configurable: false });
+    Object.defineProperty(prototype, name, { get, set: () => refuseReadOnly(name), configurable: false });
   }
 }
 

@@ -8,18 +8,11 @@
 import { ATOMIC_LOAD_MAY_WRITE } from "../ffi/runtime.ts";
 import type { View } from "./_codegen.ts";
 import { describeValue } from "../ffi/describe_value.ts";
+import type { TypedArray } from "./_buffer_arrays.ts";
 import type { Fields, StructView } from "./struct.ts";
 import type { ScalarType } from "./types.ts";
 
-type IntegerArray =
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array;
+type IntegerArray = Exclude<TypedArray, Float32Array | Float64Array>;
 
 /** The integer scalars' names; each is also the key of its typed array. */
 export type IntegerName = "i8" | "u8" | "i16" | "u16" | "i32" | "u32" | "i64" | "u64";

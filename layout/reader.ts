@@ -7,7 +7,10 @@
  * @module
  */
 
-import { type Arrays, arraysFor, bitsGet, cachedReaderFor, readerFor, readInterpreted } from "./_codegen.ts";
+import { readInterpreted } from "./_aggregates.ts";
+import { type Arrays, arraysFor } from "./_buffer_arrays.ts";
+import { bitsGet } from "./_codecs.ts";
+import { cachedReaderFor, readerFor } from "./_codegen.ts";
 import type { CompositeType } from "./types.ts";
 
 export { type Arrays, arraysFor, bitsGet, readInterpreted };

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { arraysFor, classFor, readerFor } from "./_codegen.ts";
+import { arraysFor } from "./_buffer_arrays.ts";
+import { classFor, readerFor } from "./_codegen.ts";
 import { checkedWrite } from "./_checked_write.ts";
 import type { ScalarArray } from "./scalar_array.ts";
 import {

@@ -34,7 +34,7 @@ import {
   union,
   utf8,
 } from "../mod.ts";
-import { commonAlignment } from "../layout/_codegen.ts";
+import { commonAlignment } from "../layout/_buffer_arrays.ts";
 import { tempDir } from "./_helpers.ts";
 
 describe("struct() layout", () => {
