@@ -5,19 +5,7 @@
  */
 
 import type { MetricFamily } from "./families.ts";
-import {
-  BoundPrinter,
-  checkCounterValue,
-  checkCreated,
-  checkFamilies,
-  checkGaugeValue,
-  checkHistogram,
-  checkSeries,
-  escapeLabelValue,
-  formatValue,
-  LabelPrinter,
-  TextBuilder,
-} from "./_text.ts";
+import { printFamilies } from "./_print_families.ts";
 
 /**
  * The HTTP `Content-Type` of {@linkcode toOpenMetrics}'s output: OpenMetrics 1.0.0 text, in UTF-8. Prometheus asks
@@ -110,55 +98,5 @@ export const OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1
  * ```
  */
 export function toOpenMetrics(families: readonly MetricFamily[]): string {
-  const checked = checkFamilies(families, "OpenMetrics");
-  const labelPrinter = new LabelPrinter();
-  const out = new TextBuilder();
-  for (const { family, name, help, unit } of checked) {
-    out.add("# TYPE " + name + " " + family.type + "\n");
-    if (unit !== "") out.add("# UNIT " + name + " " + unit + "\n");
-    // The help is an escaped-string, like a label value: `"` is escaped too.
-    if (help !== "") out.add("# HELP " + name + " " + escapeLabelValue(help) + "\n");
-    if (family.type === "histogram") {
-      const bounds = new BoundPrinter();
-      const bucket = name + "_bucket{";
-      for (const s of family.series) {
-        checkSeries(s, family);
-        checkHistogram(s, family);
-        checkCreated(s.created, family);
-        const pairs = labelPrinter.pairs(s.labels, family);
-        const braces = pairs === "" ? " " : "{" + pairs + "} ";
-        const prefix = pairs === "" ? bucket + 'le="' : bucket + pairs + ',le="';
-        const buckets = s.buckets;
-        for (let i = 0; i < buckets.length; i++) {
-          out.add(prefix + bounds.text(i, buckets[i].le) + '"} ' + buckets[i].count + "\n");
-        }
-        // "Negative threshold buckets MAY be used, but then the Histogram MetricPoint MUST NOT contain a sum value"
-        // and "Sum [...] MUST NOT be NaN or negative"; _count is present if and only if _sum is.
-        if (s.sum >= 0 && buckets[0].le >= 0) {
-          out.add(name + "_count" + braces + buckets[buckets.length - 1].count + "\n");
-          out.add(name + "_sum" + braces + formatValue(s.sum) + "\n");
-        }
-        if (s.created !== undefined) out.add(name + "_created" + braces + formatValue(s.created) + "\n");
-      }
-    } else if (family.type === "counter") {
-      for (const s of family.series) {
-        checkSeries(s, family);
-        checkCounterValue(s.value, family);
-        checkCreated(s.created, family);
-        const pairs = labelPrinter.pairs(s.labels, family);
-        const braces = pairs === "" ? " " : "{" + pairs + "} ";
-        out.add(name + "_total" + braces + formatValue(s.value) + "\n");
-        if (s.created !== undefined) out.add(name + "_created" + braces + formatValue(s.created) + "\n");
-      }
-    } else {
-      for (const s of family.series) {
-        checkSeries(s, family);
-        checkGaugeValue(s.value, family);
-        const pairs = labelPrinter.pairs(s.labels, family);
-        out.add((pairs === "" ? name + " " : name + "{" + pairs + "} ") + formatValue(s.value) + "\n");
-      }
-    }
-  }
-  out.add("# EOF\n");
-  return out.text();
+  return printFamilies(families, "openmetrics");
 }

@@ -5,19 +5,7 @@
  */
 
 import type { MetricFamily } from "./families.ts";
-import {
-  BoundPrinter,
-  checkCounterValue,
-  checkCreated,
-  checkFamilies,
-  checkGaugeValue,
-  checkHistogram,
-  checkSeries,
-  escapeHelp,
-  formatValue,
-  LabelPrinter,
-  TextBuilder,
-} from "./_text.ts";
+import { printFamilies } from "./_print_families.ts";
 
 /**
  * The HTTP `Content-Type` of {@linkcode toPrometheus}'s output: the Prometheus text format, version 0.0.4, in UTF-8.
@@ -118,47 +106,5 @@ export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8
  * ```
  */
 export function toPrometheus(families: readonly MetricFamily[]): string {
-  const checked = checkFamilies(families, "the Prometheus text format");
-  const labelPrinter = new LabelPrinter();
-  const out = new TextBuilder();
-  for (const { family, name, help } of checked) {
-    if (family.series.length === 0) continue;
-    const sampleName = family.type === "counter" ? name + "_total" : name;
-    if (help !== "") out.add("# HELP " + sampleName + " " + escapeHelp(help) + "\n");
-    out.add("# TYPE " + sampleName + " " + family.type + "\n");
-    if (family.type === "histogram") {
-      const bounds = new BoundPrinter();
-      const bucket = name + "_bucket{";
-      for (const s of family.series) {
-        checkSeries(s, family);
-        checkHistogram(s, family);
-        checkCreated(s.created, family); // not printed, but the same families must print in both formats
-        const pairs = labelPrinter.pairs(s.labels, family);
-        const braces = pairs === "" ? " " : "{" + pairs + "} ";
-        const prefix = pairs === "" ? bucket + 'le="' : bucket + pairs + ',le="';
-        const buckets = s.buckets;
-        for (let i = 0; i < buckets.length; i++) {
-          out.add(prefix + bounds.text(i, buckets[i].le) + '"} ' + buckets[i].count + "\n");
-        }
-        out.add(name + "_sum" + braces + formatValue(s.sum) + "\n");
-        out.add(name + "_count" + braces + buckets[buckets.length - 1].count + "\n");
-      }
-    } else if (family.type === "counter") {
-      for (const s of family.series) {
-        checkSeries(s, family);
-        checkCounterValue(s.value, family);
-        checkCreated(s.created, family);
-        const pairs = labelPrinter.pairs(s.labels, family);
-        out.add((pairs === "" ? sampleName + " " : sampleName + "{" + pairs + "} ") + formatValue(s.value) + "\n");
-      }
-    } else {
-      for (const s of family.series) {
-        checkSeries(s, family);
-        checkGaugeValue(s.value, family);
-        const pairs = labelPrinter.pairs(s.labels, family);
-        out.add((pairs === "" ? name + " " : name + "{" + pairs + "} ") + formatValue(s.value) + "\n");
-      }
-    }
-  }
-  return out.text();
+  return printFamilies(families, "prometheus");
 }
