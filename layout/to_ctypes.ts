@@ -266,7 +266,12 @@ export function toCtypes(type: CompositeType, name: string): string {
     } catch (error) {
       if (!(error instanceof TypeError)) throw error;
       taken = new Set();
-      lines = fieldLines(composite, className, names, true, taken);
+      try {
+        lines = fieldLines(composite, className, names, true, taken);
+      } catch (retry) {
+        // The first error names a bitfield; the retry's may name an integer field it took into a unit.
+        throw retry instanceof TypeError ? error : retry;
+      }
     }
     out.push(...lines);
     out.push("    ]");
