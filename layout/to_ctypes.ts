@@ -222,9 +222,10 @@ function fieldLines(
  * signedness (a `bool` bitfield reads as 0 or 1: ctypes' `c_bool` bitfields read the whole
  * byte). Where the bitfields need it, the integer fields next to them share their units
  * as full-width bitfields. A layout
- * where no such unit holds a bitfield without overlapping other fields (`u8 a; u32 b : 3;
- * i64 c : 40; u16 d;`: `c` needs 5 bytes starting at byte 2, inside gcc's 8-byte unit
- * that holds `a` and `b`) is refused.
+ * where no such unit holds a bitfield without overlapping other fields (`int64_t a : 20;
+ * bool b; uint32_t c : 4;`: `a` needs bytes 0 to 2, and a 4-byte unit there would hold
+ * `b`, which only an integer field could share; or a packed 64-bit bitfield from
+ * mid-byte, which needs 9 bytes) is refused with a `TypeError` that names the bitfield.
  *
  * @param type A struct or union type.
  * @param name The Python class name.
@@ -266,7 +267,12 @@ export function toCtypes(type: CompositeType, name: string): string {
     } catch (error) {
       if (!(error instanceof TypeError)) throw error;
       taken = new Set();
-      lines = fieldLines(composite, className, names, true, taken);
+      try {
+        lines = fieldLines(composite, className, names, true, taken);
+      } catch (retry) {
+        // The first error names a bitfield; the retry's may name an integer field it took into a unit.
+        throw retry instanceof TypeError ? error : retry;
+      }
     }
     out.push(...lines);
     out.push("    ]");

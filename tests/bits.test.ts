@@ -251,6 +251,16 @@ test("toCtypes() declares bitfields in ctypes' (name, type, width) form and refu
     name: "TypeError",
     message: /ctypes has no storage unit for bitfield "b"/,
   });
+  // a needs bytes 0 to 2: a 4-byte unit there would hold the bool, which cannot share it as an integer could.
+  assert.throws(() => toCtypes(struct({ a: bits(i64, 20), b: bool, c: bits(u32, 4) }), "S"), {
+    name: "TypeError",
+    message: /ctypes has no storage unit for bitfield "a" at bit 0/,
+  });
+  // Taking c into a unit with b does not help either: the error names b, the bitfield, not the integer c.
+  assert.throws(() => toCtypes(struct({ a: bits(u32, 18), b: bits(u32, 23), c: i32 }, { packed: true }), "S"), {
+    name: "TypeError",
+    message: /ctypes has no storage unit for bitfield "b" at bit 18/,
+  });
 });
 
 const python = spawnSync("python3", ["--version"]).status === 0;

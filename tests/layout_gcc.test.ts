@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { type BitsType, type CompositeType, type ScalarType, type StructType, toC, toCtypes } from "../mod.ts";
+import { type CompositeType, toC, toCtypes } from "../mod.ts";
 import { BIT_LAYOUTS, randomBitLayouts } from "./fixtures/bit_layouts.ts";
 import { LAYOUTS } from "./fixtures/layouts.ts";
-import { seededRandom, tempDir } from "./_helpers.ts";
+import { bitfieldProgram, type Leaf, misread, noiseByte, valuesFor, writeForC } from "./_bitfield_program.ts";
+import { tempDir } from "./_helpers.ts";
 
 const gcc = spawnSync("gcc", ["--version"]).status === 0;
 const noCompiler = gcc ? false : "no C compiler (gcc) on this machine: layouts are not compared with gcc";
@@ -39,111 +40,14 @@ test("toC() asserts numbers gcc checks: a wrong offset fails to compile", { skip
   assert.match(result.stderr, /offsetof\(struct char_double_char, d\)/);
 });
 
-/** A value a leaf of `type` holds: an extreme of its range, 0, -1 or a random one. */
-function valueFor(type: BitsType | ScalarType, next: () => number): number | bigint | boolean {
-  if (type.name === "bool") return next() < 0.5;
-  const width = type.kind === "bits" ? type.width : type.size * 8;
-  const signed = type.name.startsWith("i");
-  const min = signed ? -(1n << BigInt(width - 1)) : 0n;
-  const max = signed ? (1n << BigInt(width - 1)) - 1n : (1n << BigInt(width)) - 1n;
-  const random = () => {
-    let v = 0n;
-    for (let i = 0; i < 64; i += 16) v = (v << 16n) | BigInt(Math.floor(next() * 65536));
-    return min + v % (max - min + 1n);
-  };
-  const value = [min, max, 0n, signed ? -1n : 1n, random(), random()][Math.floor(next() * 6)];
-  return type.size === 8 ? value : Number(value);
-}
-
-/** One field given a value: its path from the root and what it holds. */
-interface Leaf {
-  path: string[];
-  type: BitsType | ScalarType;
-  value: number | bigint | boolean;
-}
-
-/** Values for the leaves of `type`: every field of a struct, one member of a union. */
-function leavesOf(type: CompositeType, next: () => number, path: string[] = []): Leaf[] {
-  const members = type.kind === "union" ? [type.fields[Math.floor(next() * type.fields.length)]] : type.fields;
-  return members.flatMap((field) => {
-    const t = field.type;
-    const at = [...path, field.name];
-    if (t.kind === "struct" || t.kind === "union") return leavesOf(t, next, at);
-    if (t.kind !== "bits" && t.kind !== "scalar") throw new TypeError(`no values for ${t.kind} fields`);
-    return [{ path: at, type: t, value: valueFor(t, next) }];
-  });
-}
-
-/** A C literal of a leaf's value. */
-function literal(value: number | bigint | boolean): string {
-  if (typeof value === "boolean") return value ? "true" : "false";
-  const n = BigInt(value);
-  return n < 0n ? `(${n + 1n}LL - 1)` : `${n}ULL`;
-}
-
 /**
- * A C program that, for each layout, either writes its struct with `written` values to
- * DIR/NAME (`prog write DIR`) or reads DIR/NAME and reports each field that differs from
- * `checked` (`prog check DIR`).
+ * For each layout, reads the C-written struct into its toCtypes() class and lists the fields
+ * that differ; then maps a file of noise, sets the "written" values through the class
+ * (`from_buffer` over the mapping, in reverse order so that a setter that spoiled a
+ * neighbour's bits would show) and flushes it, for C and views to check.
  */
-function bitfieldProgram(layouts: [string, StructType][], written: Leaf[][], checked: Leaf[][]): string {
-  const blocks = layouts.map(([name, type], k) => {
-    const tag = `${type.kind} ${name}`;
-    const sets = written[k].map((leaf) => `r.${leaf.path.join(".")} = ${literal(leaf.value)};`).join(" ");
-    const checks = checked[k].map((leaf) => {
-      const field = `r.${leaf.path.join(".")}`;
-      return `if (${field} != ${literal(leaf.value)}) mismatch("${name}.${leaf.path.join(".")}");`;
-    }).join("\n    ");
-    return `  {
-    ${tag} r;
-    if (writing) { memset(&r, 0, sizeof r); ${sets} save(dir, "${name}", &r, sizeof r); }
-    else {
-    load(dir, "${name}", &r, sizeof r);
-    ${checks}
-    }
-  }`;
-  });
-  return `${layouts.map(([name, type]) => toC(type, name)).join("\n")}
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-static int failures = 0;
-static void mismatch(const char *what) { printf("%s\\n", what); failures++; }
-static void save(const char *dir, const char *name, const void *p, size_t n) {
-  char path[4096]; snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "wb"); if (f == NULL || fwrite(p, n, 1, f) != 1 || fclose(f) != 0) exit(3);
-}
-static void load(const char *dir, const char *name, void *p, size_t n) {
-  char path[4096]; snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "rb"); if (f == NULL || fread(p, n, 1, f) != 1) exit(3); fclose(f);
-}
-int main(int argc, char **argv) {
-  if (argc != 3) return 2;
-  int writing = strcmp(argv[1], "write") == 0;
-  const char *dir = argv[2];
-${blocks.join("\n")}
-  return failures == 0 ? 0 : 1;
-}
-`;
-}
-
-/** The value at `path` in a plain object. */
-const at = (value: unknown, path: string[]) => path.reduce((v, key) => (v as Record<string, unknown>)[key], value);
-
-/** `leaves` as a value for `write()`. */
-function nested(leaves: Leaf[]): Record<string, unknown> {
-  const value: Record<string, unknown> = {};
-  for (const leaf of leaves) {
-    let target = value;
-    for (const key of leaf.path.slice(0, -1)) target = (target[key] ??= {}) as Record<string, unknown>;
-    target[leaf.path.at(-1)!] = leaf.value;
-  }
-  return value;
-}
-
-/** Reads every C-written struct into views and Python ctypes classes; writes structs for C to check. */
 const PYTHON_CHECK = `
-import ctypes, json, sys
+import ctypes, json, mmap, sys
 bad = []
 for layout in json.load(sys.stdin):
     namespace = {}
@@ -159,6 +63,18 @@ for layout in json.load(sys.stdin):
             value = getattr(value, key)
         if str(int(value)) != want:
             bad.append("%s.%s: %d, not %s" % (layout["name"], ".".join(path), int(value), want))
+    with open(layout["out"], "w+b") as f:
+        f.write(bytes.fromhex(layout["noise"]))
+        f.flush()
+        with mmap.mmap(f.fileno(), 0) as mm:
+            record = cls.from_buffer(mm)
+            for path, value in reversed(layout["written"]):
+                parent = record
+                for key in path[:-1]:
+                    parent = getattr(parent, key)
+                setattr(parent, path[-1], int(value))
+            del record, parent
+            mm.flush()
 print(json.dumps(bad))
 `;
 
@@ -166,15 +82,25 @@ const python = spawnSync("python3", ["--version"]).status === 0;
 /** Seeds of the random layouts: a fixed list, and one new each run (printed when it fails). */
 const SEEDS = [1, 2, 3, 20261201, Date.now() % 2 ** 31];
 
+/** The names of the bitfields in `type` and the structs and unions in it. */
+function bitfieldNames(type: CompositeType): string[] {
+  return type.fields.flatMap((f) =>
+    f.type.kind === "bits" ? [f.name] : f.type.kind === "struct" || f.type.kind === "union" ? bitfieldNames(f.type) : []
+  );
+}
+
+/** A leaf's value as Python's int() reads it. */
+const pythonInt = (leaf: Leaf) => String(typeof leaf.value === "boolean" ? Number(leaf.value) : leaf.value);
+
 test(
-  "struct() lays out bitfields as gcc does: sizes, neighbours' offsets and values written by C, read by a view and by ctypes, and back",
+  "struct() lays out bitfields as gcc does: values C writes read by views and ctypes, values views and ctypes write read by C",
   { skip: noCompiler },
   () => {
     const layouts = [...BIT_LAYOUTS, ...SEEDS.flatMap((seed) => randomBitLayouts(seed, 12))];
     assert.ok(BIT_LAYOUTS.length >= 30, `only ${BIT_LAYOUTS.length} fixed bitfield layouts`);
     const context = `random layouts from seeds ${SEEDS.join(", ")}`;
-    const fromC = layouts.map(([, type], k) => leavesOf(type, seededRandom(1000 + k)));
-    const toCValues = layouts.map(([, type], k) => leavesOf(type, seededRandom(5000 + k)));
+    const fromC = valuesFor(layouts, 1000);
+    const toCValues = valuesFor(layouts, 5000);
     using tmp = tempDir();
     const source = tmp.path("bitfields.c");
     writeFileSync(source, bitfieldProgram(layouts, fromC, toCValues));
@@ -190,45 +116,20 @@ test(
     mkdirSync(fromDir);
     const wrote = spawnSync(binary, ["write", fromDir], { encoding: "utf8" });
     assert.equal(wrote.status, 0, wrote.stderr);
-    const misread = layouts.flatMap(([name, type], k) => {
-      const bytes = readFileSync(join(fromDir, name));
-      assert.equal(bytes.length, type.size, `${name}: gcc's size (${context})`);
-      const buffer = new Uint8Array(bytes).buffer;
-      const view = type.view(buffer);
-      const value = type.read(buffer);
-      return fromC[k].flatMap((leaf) => {
-        const got = [at(view, leaf.path), at(value, leaf.path)];
-        return got.every((v) => v === leaf.value)
-          ? []
-          : [`${name}.${leaf.path.join(".")}: ${got.join(" / ")}, not ${leaf.value}`];
-      });
-    });
-    assert.deepEqual(misread, [], context);
+    assert.deepEqual(misread(fromDir, layouts, fromC), [], context);
 
     // Views (every other layout) and write() set values over noise, C checks them.
     const toDir = tmp.path("to_c");
-    mkdirSync(toDir);
-    layouts.forEach(([name, type], k) => {
-      const buffer = new ArrayBuffer(type.size);
-      new Uint8Array(buffer).forEach((_, i, bytes) => bytes[i] = (i * 151 + k * 7 + 13) & 0xff);
-      if (k % 2 === 0) {
-        // In reverse order: a setter that spoiled a neighbour's bits would show.
-        const view = type.view(buffer) as unknown as Record<string, unknown>;
-        for (const leaf of [...toCValues[k]].reverse()) {
-          const parent = leaf.path.slice(0, -1).reduce((v, key) => v[key] as Record<string, unknown>, view);
-          parent[leaf.path.at(-1)!] = leaf.value;
-        }
-      } else {
-        type.write(buffer, 0, nested(toCValues[k]) as never);
-      }
-      writeFileSync(join(toDir, name), new Uint8Array(buffer));
-    });
+    writeForC(toDir, layouts, toCValues);
     const checked = spawnSync(binary, ["check", toDir], { encoding: "utf8" });
     assert.equal(checked.stdout, "", `fields C read differently (${context})`);
     assert.equal(checked.status, 0, checked.stderr);
 
-    // Python ctypes, from toCtypes(), reads what C wrote. A layout ctypes cannot express is refused with a TypeError.
+    // Python ctypes, from toCtypes(), reads what C wrote and writes what C and views read. A layout ctypes cannot
+    // express is refused with a TypeError that names one of its bitfields.
     if (!python) return;
+    const fromPy = tmp.path("from_python");
+    mkdirSync(fromPy);
     const refused: string[] = [];
     const spec = layouts.flatMap(([name, type], k) => {
       let source: string;
@@ -236,13 +137,22 @@ test(
         source = toCtypes(type, name);
       } catch (error) {
         assert.ok(error instanceof TypeError, String(error));
+        const field = /ctypes has no storage unit for bitfield "([^"]+)"/.exec(error.message)?.[1];
+        assert.ok(field !== undefined && bitfieldNames(type).includes(field), `${name}: ${error.message}`);
         refused.push(name);
         return [];
       }
-      const expected = fromC[k].map((
-        leaf,
-      ) => [leaf.path, String(typeof leaf.value === "boolean" ? Number(leaf.value) : leaf.value)]);
-      return [{ name, source, size: type.size, file: join(fromDir, name), expected }];
+      const noise = Array.from({ length: type.size }, (_, i) => noiseByte(i, k).toString(16).padStart(2, "0"));
+      return [{
+        name,
+        source,
+        size: type.size,
+        file: join(fromDir, name),
+        expected: fromC[k].map((leaf) => [leaf.path, pythonInt(leaf)]),
+        out: join(fromPy, name),
+        noise: noise.join(""),
+        written: toCValues[k].map((leaf) => [leaf.path, pythonInt(leaf)]),
+      }];
     });
     // These need a storage unit ctypes does not have: more than 64 bits, or bytes past the end of the struct.
     assert.deepEqual(
@@ -252,6 +162,14 @@ test(
     );
     const result = spawnSync("python3", ["-c", PYTHON_CHECK], { input: JSON.stringify(spec), encoding: "utf8" });
     assert.equal(result.status, 0, result.stderr);
-    assert.deepEqual(JSON.parse(result.stdout), [], context);
+    assert.deepEqual(JSON.parse(result.stdout), [], `fields ctypes read differently (${context})`);
+
+    // What ctypes wrote: C checks every file there (and skips the refused layouts), views read them.
+    assert.equal(readdirSync(fromPy).length, layouts.length - refused.length);
+    const pyChecked = spawnSync(binary, ["check-present", fromPy], { encoding: "utf8" });
+    assert.equal(pyChecked.stdout, "", `fields C read differently from what ctypes wrote (${context})`);
+    assert.equal(pyChecked.status, 0, pyChecked.stderr);
+    const written = layouts.map(([name], k) => refused.includes(name) ? undefined : toCValues[k]);
+    assert.deepEqual(misread(fromPy, layouts, written), [], `fields views read differently from ctypes (${context})`);
   },
 );
