@@ -380,6 +380,53 @@ describe("struct().cursor()", () => {
     assert.throws(() => cursor.at(-1), RangeError);
     assert.throws(() => S.cursor(buffer, 0, 4), RangeError);
   });
+
+  test("cursor.at() refuses every index that is not an integer in [0, length)", () => {
+    const S = struct({ a: u32, b: f64 });
+    const cursor = S.cursor(new ArrayBuffer(S.size * 5));
+    // Warmed with valid indexes first, so that an optimizing compiler has seen only those.
+    for (let i = 0; i < 20_000; i++) cursor.at(i % 5).a++;
+    const bad = [5, 6, -1, -5, 0.5, 4.5, -0.5, NaN, Infinity, -Infinity, 2 ** 31, 2 ** 32, 2 ** 32 + 1, -(2 ** 31)];
+    for (const index of [...bad, "1", null, undefined, true, {}]) {
+      assert.throws(
+        () => cursor.at(index as number),
+        { name: "RangeError", message: `Cannot move cursor to record ${String(index)}: there are 5 records` },
+        `index ${String(index)}`,
+      );
+    }
+    assert.equal(cursor.at(-0).a, 4000, "-0 is record 0");
+    assert.equal(cursor.at(4).a, 4000);
+  });
+
+  test("cursor.at() reaches records past index 2^31 of a long cursor", () => {
+    const S = struct({ a: u8 });
+    // Untouched pages of a large ArrayBuffer cost no memory.
+    const buffer = new ArrayBuffer(2 ** 31 + 16);
+    const cursor = S.cursor(buffer);
+    assert.equal(cursor.length, 2 ** 31 + 16);
+    for (const index of [2 ** 31 - 1, 2 ** 31, 2 ** 31 + 15]) cursor.at(index).a = index % 251;
+    const raw = new Uint8Array(buffer);
+    for (const index of [2 ** 31 - 1, 2 ** 31, 2 ** 31 + 15]) assert.equal(raw[index], index % 251);
+    assert.equal(cursor.at(2 ** 31).a, 2 ** 31 % 251);
+    for (const index of [2 ** 31 + 16, 2 ** 31 + 0.5, 2 ** 32]) assert.throws(() => cursor.at(index), RangeError);
+  });
+
+  test("cursor.at() reaches records past index 2^32 of a longer cursor", (t) => {
+    const S = struct({ a: u8 });
+    let buffer: ArrayBuffer;
+    try {
+      buffer = new ArrayBuffer(2 ** 32 + 16);
+      new Uint8Array(buffer); // Node 20 and Bun refuse typed arrays of 2^32 elements or more
+    } catch {
+      t.skip("this runtime cannot make a typed array of 2^32 bytes");
+      return;
+    }
+    const cursor = S.cursor(buffer);
+    for (const index of [2 ** 32 - 1, 2 ** 32, 2 ** 32 + 15]) cursor.at(index).a = index % 251;
+    const raw = new Uint8Array(buffer);
+    for (const index of [2 ** 32 - 1, 2 ** 32, 2 ** 32 + 15]) assert.equal(raw[index], index % 251);
+    for (const index of [2 ** 32 + 16, 2 ** 32 + 0.5]) assert.throws(() => cursor.at(index), RangeError);
+  });
 });
 
 test("commonAlignment() finds the alignment of offsets past 2^32", () => {
