@@ -25,7 +25,7 @@ import { arraysFor, readInterpreted } from "../layout/reader.ts";
 import { LAYOUTS } from "./fixtures/layouts.ts";
 import { Pair } from "./fixtures/pair.ts";
 import { rewriteSchema } from "./_struct_files.ts";
-import { finish, lines, run, runtime, start, tempDir } from "./_helpers.ts";
+import { finish, lines, run, runtime, seededRandom, start, tempDir } from "./_helpers.ts";
 
 const STATS_FIELDS = {
   requests: u64,
@@ -129,6 +129,23 @@ describe("StructFile", () => {
     assert.equal(hash(""), 0xcbf29ce484222325n);
     assert.equal(hash("a"), 0xaf63dc4c8601ec8cn);
     assert.equal(hash("foobar"), 0x85944171f73967e8n);
+  });
+
+  test("fnv1a64() matches FNV-1a 64 in BigInt arithmetic on random and all-0xff bytes", () => {
+    // The definition, byte by byte: the limbs' carries are what an error would lose, and
+    // 0xff bytes make the largest products.
+    const reference = (bytes: Uint8Array) => {
+      let h = 0xcbf29ce484222325n;
+      for (const b of bytes) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+      return h;
+    };
+    const random = seededRandom(8);
+    for (let length = 0; length < 300; length++) {
+      const bytes = Uint8Array.from({ length }, () => Math.floor(random() * 256));
+      assert.equal(fnv1a64(bytes), reference(bytes), `random bytes, length ${length}`);
+      const ones = new Uint8Array(length).fill(0xff);
+      assert.equal(fnv1a64(ones), reference(ones), `0xff bytes, length ${length}`);
+    }
   });
 
   test("StructFile.open({ type }) refuses another layout, naming the first difference", () => {
