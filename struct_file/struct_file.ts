@@ -323,14 +323,19 @@ export class StructFile<F extends Fields = Fields> {
       );
     }
     const timeout = validateTimeout(options.timeout ?? 1000);
-    // Before mapping: should the path be replaced in between, the file mapped is the newer
-    // one, and check() finds "replaced" at once, never "current" for a file not mapped.
-    const identity = identityOf(path, `Cannot open ${JSON.stringify(path)}`);
+    // The identity of the descriptor mapped, not of what the path named a moment before or
+    // after: check() then says "current" exactly while the path names the mapped file.
+    let identity: FileIdentity | undefined;
     let file: MappedFile;
     try {
       // At most what one buffer may hold on this runtime: a struct file whose data ends
       // within that opens even if more bytes follow (they are not part of it).
-      file = openMappedFile(path, { write: options.write ?? false, lock: options.lock }, libc().maxBufferLength);
+      file = openMappedFile(
+        path,
+        { write: options.write ?? false, lock: options.lock },
+        libc().maxBufferLength,
+        ({ device, inode, size }) => identity = { device, inode, size },
+      );
     } catch (error) {
       if (error instanceof MmapError && error.code === "EINVAL" && error.syscall === "mmap") {
         throw formatError(path, "truncated", "the file is empty", { cause: error });
