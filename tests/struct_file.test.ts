@@ -4,6 +4,7 @@ import { readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "nod
 import { describe, test } from "node:test";
 import {
   array,
+  bits,
   bool,
   f64,
   FormatError,
@@ -729,6 +730,24 @@ describe("StructFile.open() of hostile files", () => {
     assert.equal(reasonFor(replaceSchema(new TextEncoder().encode("{nope"))), "schema");
     assert.equal(reasonFor(replaceSchema(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]))), "schema");
     assert.equal(reasonFor(replaceSchema(new TextEncoder().encode('"just a string"'))), "schema");
+  });
+
+  test("StructFile.open() refuses a version 2 file with a bitfield after opening its schema as version 3", () => {
+    using tmp = tempDir();
+    const v3 = tmp.path("v3.mms");
+    // A layout no other test uses, so that the version 3 open below is what caches it.
+    StructFile.create(v3, struct({ mode: bits(u8, 3), cachedAsVersion3: u32 })).close();
+    const bytes = new Uint8Array(readFileSync(v3));
+    const dv = new DataView(bytes.buffer);
+    assert.equal(dv.getUint16(OFFSET.version, true), 3);
+    StructFile.open(v3).close();
+    // The same bytes as version 2 (the layout hash covers only the schema): bitfields unknown.
+    dv.setUint16(OFFSET.version, 2, true);
+    const v2 = tmp.path("v2.mms");
+    writeFileSync(v2, bytes);
+    assert.throws(() => StructFile.open(v2), (error) => error instanceof FormatError && error.reason === "schema");
+    // And the version 3 file still opens, from its own entry.
+    StructFile.open(v3).close();
   });
 
   test("StructFile reads the header once: changes to it after open are not used", () => {
