@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { compositeOf } from "../layout/struct.ts";
 import {
   array,
   atomic,
@@ -35,7 +36,6 @@ import {
   utf8,
 } from "../mod.ts";
 import { commonAlignment } from "../layout/_codegen.ts";
-import { compositeOf } from "../layout/struct.ts";
 import { tempDir } from "./_helpers.ts";
 
 describe("struct() layout", () => {
