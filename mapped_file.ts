@@ -11,6 +11,7 @@ import {
   checkDirectory,
   checkFileOwner,
   checkFileSizeLimit,
+  type FileStatus,
   fileStatus,
   lockFile,
   type LockMode,
@@ -738,10 +739,17 @@ function createIn(
 
 /**
  * {@linkcode MappedFile.open}, mapping at most `limit` bytes when no `length` is given (so
- * that a reader that needs only the start of a large file can map it on Node and Bun). Not
- * part of the public API: the struct file format uses it.
+ * that a reader that needs only the start of a large file can map it on Node and Bun), and
+ * giving `opened` the `fstat` of the very descriptor it maps (so that the caller knows
+ * which file it mapped without opening the path again). Not part of the public API: the
+ * struct file format uses it.
  */
-export function openMappedFile(path: string, options: OpenOptions, limit: number = Infinity): MappedFile {
+export function openMappedFile(
+  path: string,
+  options: OpenOptions,
+  limit: number = Infinity,
+  opened?: (status: FileStatus) => void,
+): MappedFile {
   validatePath(path, "open");
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`Cannot open ${describe(path)}: options must be an object, got ${describeValue(options)}`);
@@ -772,7 +780,8 @@ export function openMappedFile(path: string, options: OpenOptions, limit: number
   // Once the handle holds the lock, the descriptor is the handle's to close.
   let handed = false;
   try {
-    const { mode, size, uid } = fileStatus(c, fd, what, path);
+    const status = fileStatus(c, fd, what, path);
+    const { mode, size, uid } = status;
     const type = fileType(mode, c);
     if (type !== undefined) {
       throw refusal(
@@ -796,6 +805,7 @@ export function openMappedFile(path: string, options: OpenOptions, limit: number
     }
     validateBufferLength(c, length, what);
     if (lock !== undefined) lockFile(c, fd, lock, path);
+    opened?.(status);
     // mmap(2) wants a page-aligned offset: map from the page below and skip `delta` bytes.
     const delta = offset % c.pageSize;
     const region = { address: 0n, length: length + delta, fd: lock === undefined ? -1 : fd };

@@ -29,7 +29,18 @@ export interface FileStatus {
   size: number;
   /** `st_uid`: the owner. */
   uid: number;
+  /** `st_dev`: the device holding the file; with `inode`, which file it is. */
+  device: bigint;
+  /** `st_ino`. */
+  inode: bigint;
 }
+
+/**
+ * `st_ino` is a 64-bit field at offset 8 of `struct stat` on Linux x86_64
+ * (`<asm/stat.h>`), Linux aarch64 (`<asm-generic/stat.h>`) and macOS (the 64-bit-inode
+ * `struct stat`); `st_dev` is at offset 0: 64 bits on Linux, 32 on macOS.
+ */
+const STAT_INO_OFFSET = 8;
 
 /** How a handle holds `flock(2)`: `LOCK_SH` or `LOCK_EX`. */
 export type LockMode = "shared" | "exclusive";
@@ -50,7 +61,9 @@ export function fileStatus(c: Libc, fd: number, what: string, path: string): Fil
     : view.getUint16(k.STAT_MODE_OFFSET, true);
   const uid = view.getUint32(k.STAT_UID_OFFSET, true);
   const size = view.getBigInt64(k.STAT_SIZE_OFFSET, true);
-  return { mode, size: Number(size), uid };
+  const device = c.platform.os === "darwin" ? BigInt(view.getUint32(0, true)) : view.getBigUint64(0, true);
+  const inode = view.getBigUint64(STAT_INO_OFFSET, true);
+  return { mode, size: Number(size), uid, device, inode };
 }
 
 /**

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { fileStatus } from "../ffi/files.ts";
 import { check } from "../ffi/check.ts";
 import { errnoName } from "../ffi/errno.ts";
 import { libc } from "../ffi/libc.ts";
@@ -15,13 +16,6 @@ export interface FileIdentity {
   readonly inode: bigint;
   readonly size: number;
 }
-
-/**
- * `st_ino` is a 64-bit field at offset 8 of `struct stat` on Linux x86_64
- * (`<asm/stat.h>`), Linux aarch64 (`<asm-generic/stat.h>`) and macOS (the 64-bit-inode
- * `struct stat`); `st_dev` is at offset 0: 64 bits on Linux, 32 on macOS.
- */
-const STAT_INO_OFFSET = 8;
 
 /**
  * The identity and size of the file at `path`, or `undefined` if there is none
@@ -37,15 +31,8 @@ export function identityOf(path: string, what: string): FileIdentity | undefined
   if (fd === -1 && errnoName(c.errno()) === "ENOENT") return undefined;
   check(c, fd, "open", what, path);
   try {
-    const buf = new Uint8Array(k.STAT_SIZE);
-    check(c, c.fstat(fd, buf), "fstat", what, path);
-    const view = new DataView(buf.buffer);
-    // Little-endian platforms only (x86_64, aarch64), hence `true`.
-    return {
-      device: c.platform.os === "darwin" ? BigInt(view.getUint32(0, true)) : view.getBigUint64(0, true),
-      inode: view.getBigUint64(STAT_INO_OFFSET, true),
-      size: Number(view.getBigInt64(k.STAT_SIZE_OFFSET, true)),
-    };
+    const { device, inode, size } = fileStatus(c, fd, what, path);
+    return { device, inode, size };
   } finally {
     // Opened only to fstat it; a failed close has nothing to report.
     c.close(fd);

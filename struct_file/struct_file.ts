@@ -113,8 +113,12 @@ export let readConsistently: <T>(
   read: (arrays: Arrays, dataOffset: number) => T,
 ) => [T, number];
 
-/** Layouts rebuilt from schema text, so that opening many files of one layout parses it once. */
-const layoutCache = new Map<string, StructType>();
+/**
+ * Layouts rebuilt from schema text, so that opening many files of one layout parses it
+ * once. Keyed by the text itself (decoded, so hashed once for get and set), with the format
+ * version beside the layout: a key of version and text made a 3 KB string anew each open.
+ */
+const layoutCache = new Map<string, { version: number; type: StructType }>();
 const LAYOUT_CACHE_SIZE = 64;
 
 const encoder = new TextEncoder();
@@ -323,14 +327,19 @@ export class StructFile<F extends Fields = Fields> {
       );
     }
     const timeout = validateTimeout(options.timeout ?? 1000);
-    // Before mapping: should the path be replaced in between, the file mapped is the newer
-    // one, and check() finds "replaced" at once, never "current" for a file not mapped.
-    const identity = identityOf(path, `Cannot open ${JSON.stringify(path)}`);
+    // The identity of the descriptor mapped, not of what the path named a moment before or
+    // after: check() then says "current" exactly while the path names the mapped file.
+    let identity: FileIdentity | undefined;
     let file: MappedFile;
     try {
       // At most what one buffer may hold on this runtime: a struct file whose data ends
       // within that opens even if more bytes follow (they are not part of it).
-      file = openMappedFile(path, { write: options.write ?? false, lock: options.lock }, libc().maxBufferLength);
+      file = openMappedFile(
+        path,
+        { write: options.write ?? false, lock: options.lock },
+        libc().maxBufferLength,
+        ({ device, inode, size }) => identity = { device, inode, size },
+      );
     } catch (error) {
       if (error instanceof MmapError && error.code === "EINVAL" && error.syscall === "mmap") {
         throw formatError(path, "truncated", "the file is empty", { cause: error });
@@ -351,13 +360,17 @@ export class StructFile<F extends Fields = Fields> {
       } catch (error) {
         throw formatError(path, "schema", "the schema is not valid UTF-8", { cause: error });
       }
-      // The version is part of the key: a version 2 schema with a bitfield is refused.
-      const key = `${header.version}:${text}`;
-      let type = layoutCache.get(key);
-      if (type === undefined) {
+      // The version must match too: a version 2 schema with a bitfield is refused.
+      const cached = layoutCache.get(text);
+      let type: StructType;
+      if (cached !== undefined && cached.version === header.version) {
+        type = cached.type;
+      } else {
         type = fromSchemaText(text, path, header.version);
-        if (layoutCache.size >= LAYOUT_CACHE_SIZE) layoutCache.delete(layoutCache.keys().next().value!);
-        layoutCache.set(key, type);
+        if (cached === undefined && layoutCache.size >= LAYOUT_CACHE_SIZE) {
+          layoutCache.delete(layoutCache.keys().next().value!);
+        }
+        layoutCache.set(text, { version: header.version, type });
       }
       if (type.size !== header.dataLength) {
         throw formatError(path, "layout", `the data area has ${header.dataLength} bytes, the layout ${type.size}`);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { compositeOf } from "../layout/struct.ts";
 import {
   array,
   atomic,
@@ -597,4 +598,21 @@ test("struct types describe themselves as plain data", () => {
     size: 4,
   });
   assert.ok(Object.isFrozen(S) && Object.isFrozen(S.fields));
+});
+
+test("compositeOf() lays pairs out as struct() and union() lay objects out, and refuses a repeated name", () => {
+  const pairs = [["a", u8], ["b", u32], ["c", array(u16, 3)]] as const;
+  for (const [kind, declare] of [["struct", struct], ["union", union]] as const) {
+    const made = compositeOf(kind, pairs, { packed: true });
+    const declared = declare({ a: u8, b: u32, c: array(u16, 3) }, { packed: true });
+    assert.deepEqual(
+      [made.kind, made.size, made.align, made.fields.map((f) => [f.name, f.offset, f.type])],
+      [declared.kind, declared.size, declared.align, declared.fields.map((f) => [f.name, f.offset, f.type])],
+    );
+    assert.throws(() => compositeOf(kind, [["a", u8], ["b", u32], ["a", u16]], {}), {
+      name: "TypeError",
+      message: `Cannot declare ${kind}(): field name "a" is repeated`,
+    });
+  }
+  assert.throws(() => compositeOf("struct", [["__proto__", u8]], {}), TypeError);
 });

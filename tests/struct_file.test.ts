@@ -4,6 +4,7 @@ import { readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "nod
 import { describe, test } from "node:test";
 import {
   array,
+  bits,
   bool,
   f64,
   FormatError,
@@ -25,7 +26,7 @@ import { arraysFor, readInterpreted } from "../layout/reader.ts";
 import { LAYOUTS } from "./fixtures/layouts.ts";
 import { Pair } from "./fixtures/pair.ts";
 import { rewriteSchema } from "./_struct_files.ts";
-import { finish, lines, run, runtime, start, tempDir } from "./_helpers.ts";
+import { finish, lines, run, runtime, seededRandom, start, tempDir } from "./_helpers.ts";
 
 const STATS_FIELDS = {
   requests: u64,
@@ -129,6 +130,23 @@ describe("StructFile", () => {
     assert.equal(hash(""), 0xcbf29ce484222325n);
     assert.equal(hash("a"), 0xaf63dc4c8601ec8cn);
     assert.equal(hash("foobar"), 0x85944171f73967e8n);
+  });
+
+  test("fnv1a64() matches FNV-1a 64 in BigInt arithmetic on random and all-0xff bytes", () => {
+    // The definition, byte by byte: the limbs' carries are what an error would lose, and
+    // 0xff bytes make the largest products.
+    const reference = (bytes: Uint8Array) => {
+      let h = 0xcbf29ce484222325n;
+      for (const b of bytes) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+      return h;
+    };
+    const random = seededRandom(8);
+    for (let length = 0; length < 300; length++) {
+      const bytes = Uint8Array.from({ length }, () => Math.floor(random() * 256));
+      assert.equal(fnv1a64(bytes), reference(bytes), `random bytes, length ${length}`);
+      const ones = new Uint8Array(length).fill(0xff);
+      assert.equal(fnv1a64(ones), reference(ones), `0xff bytes, length ${length}`);
+    }
   });
 
   test("StructFile.open({ type }) refuses another layout, naming the first difference", () => {
@@ -712,6 +730,24 @@ describe("StructFile.open() of hostile files", () => {
     assert.equal(reasonFor(replaceSchema(new TextEncoder().encode("{nope"))), "schema");
     assert.equal(reasonFor(replaceSchema(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]))), "schema");
     assert.equal(reasonFor(replaceSchema(new TextEncoder().encode('"just a string"'))), "schema");
+  });
+
+  test("StructFile.open() refuses a version 2 file with a bitfield after opening its schema as version 3", () => {
+    using tmp = tempDir();
+    const v3 = tmp.path("v3.mms");
+    // A layout no other test uses, so that the version 3 open below is what caches it.
+    StructFile.create(v3, struct({ mode: bits(u8, 3), cachedAsVersion3: u32 })).close();
+    const bytes = new Uint8Array(readFileSync(v3));
+    const dv = new DataView(bytes.buffer);
+    assert.equal(dv.getUint16(OFFSET.version, true), 3);
+    StructFile.open(v3).close();
+    // The same bytes as version 2 (the layout hash covers only the schema): bitfields unknown.
+    dv.setUint16(OFFSET.version, 2, true);
+    const v2 = tmp.path("v2.mms");
+    writeFileSync(v2, bytes);
+    assert.throws(() => StructFile.open(v2), (error) => error instanceof FormatError && error.reason === "schema");
+    // And the version 3 file still opens, from its own entry.
+    StructFile.open(v3).close();
   });
 
   test("StructFile reads the header once: changes to it after open are not used", () => {
