@@ -477,28 +477,24 @@ export class StructFile<F extends Fields = Fields> {
     fn: (view: StructView<F>) => R & (R extends { then: (...args: never[]) => unknown } ? never : unknown),
   ): void {
     // The checks that pass on every good call, then the rare errors apart: this path stays
-    // small enough for the JIT to inline `update` and `fn` into the caller, and then the
-    // closure a caller writes in place (`update(() => …)`) needs no allocation.
+    // small enough for V8 to inline `update` and `fn` into the caller, and V8 15 (Deno) then
+    // allocates no closure for an `update(() => …)` written in place.
     if (!this.#updatable || this.#updating || !isSynchronousFunction(fn)) {
       this.#refuseUpdate(fn);
     }
     const lock = this.#lock;
     const s = lock.enter();
     this.#updating = true;
-    let result: unknown;
     try {
-      result = fn(this.#view ?? this.view);
+      const result = fn(this.#view ?? this.view);
+      // Inside the write section and the try: a `then` getter may throw, or call update().
+      if (result !== undefined && isThenable(result)) throw thenableError(this.path);
     } catch (error) {
       this.#updating = false;
       lock.leave(s, { error });
       throw error;
     }
     this.#updating = false;
-    if (result !== undefined && isThenable(result)) {
-      const error = thenableError(this.path);
-      lock.leave(s, { error });
-      throw error;
-    }
     lock.leave(s, undefined);
   }
 
