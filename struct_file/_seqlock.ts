@@ -84,11 +84,25 @@ export class Seqlock {
     // read, where an atomic load would cost as much as a third of the update. A wrong
     // guess only fails the compare-and-swap, which returns the actual value.
     let s = sequence[1] & ~1;
+    const found = Atomics.compareExchange(sequence, 0, s, HOLDING);
+    // Apart, so that this path stays small enough for the JIT to inline into the caller.
+    if (found !== s) s = this.#enterContended(found);
+    // Where this update started from, for a writer that takes over if this process dies.
+    sequence[1] = s;
+    if (this.#writerPid[0] !== PID || !this.#recordsThisProcess()) this.#recordThisProcess();
+    return s;
+  }
+
+  /**
+   * The rest of {@linkcode Seqlock.prototype.enter} once its first compare-and-swap found
+   * `found` rather than the value it guessed: tries again, waiting for (or taking over from)
+   * another writer, and returns the even value the successful compare-and-swap replaced.
+   */
+  #enterContended(found: number): number {
+    const sequence = this.#sequence;
+    let s = found;
     let started = 0;
     for (let attempt = 0;; attempt++) {
-      const found = Atomics.compareExchange(sequence, 0, s, HOLDING);
-      if (found === s) break;
-      s = found;
       if (attempt >= 64) {
         // Other writers keep winning: bounded like any other wait.
         if (started === 0) started = performance.now();
@@ -98,17 +112,20 @@ export class Seqlock {
         if (started === 0) started = performance.now();
         s = this.#waitForWriter(s, true, started);
       }
+      const now = Atomics.compareExchange(sequence, 0, s, HOLDING);
+      if (now === s) return s;
+      s = now;
     }
-    // Where this update started from, for a writer that takes over if this process dies.
-    sequence[1] = s;
-    if (this.#writerPid[0] !== PID || !this.#recordsThisProcess()) {
-      // Record this process's start time, which tells it from a later process with its pid.
-      // Clearing the pid first keeps a reader from pairing this pid with another's start.
-      Atomics.store(this.#writerPid, 0, 0);
-      this.#writerStart[0] = ownStartTime();
-      Atomics.store(this.#writerPid, 0, PID);
-    }
-    return s;
+  }
+
+  /**
+   * Records this process's start time, which tells it from a later process with its pid.
+   * Clearing the pid first keeps a reader from pairing this pid with another's start.
+   */
+  #recordThisProcess(): void {
+    Atomics.store(this.#writerPid, 0, 0);
+    this.#writerStart[0] = ownStartTime();
+    Atomics.store(this.#writerPid, 0, PID);
   }
 
   /**

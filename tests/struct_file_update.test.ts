@@ -78,4 +78,40 @@ describe("StructFile.update() and asynchronous functions", () => {
     });
     assert.deepEqual(file.snapshot(), { a: 6, b: 6 });
   });
+
+  test("update() publishes and rethrows when looking at what fn returned throws (a throwing then getter)", () => {
+    using dir = tempDir();
+    using file = StructFile.create(dir.path("pair.mms"), Pair);
+    const before = file.version;
+    const boom = new Error("then getter");
+    const result = {
+      get then(): never {
+        throw boom;
+      },
+    };
+    assert.throws(() => file.update((v) => (v.a = 1, result as unknown)), (error) => error === boom);
+    assert.equal(file.version, before + 2); // left the write section: even, one update on
+    assert.deepEqual(file.snapshot(), { a: 1, b: 0 });
+  });
+
+  test("update() refuses an update() nested in a then getter of what fn returned", () => {
+    using dir = tempDir();
+    using file = StructFile.create(dir.path("pair.mms"), Pair);
+    const before = file.version;
+    let nested: unknown;
+    const result = {
+      get then(): undefined {
+        try {
+          file.update((v) => v.b = 2);
+        } catch (error) {
+          nested = error;
+        }
+        return undefined;
+      },
+    };
+    file.update((v) => (v.a = 1, result as unknown));
+    assert.ok(nested instanceof TypeError && /cannot nest/.test(nested.message), String(nested));
+    assert.equal(file.version, before + 2);
+    assert.deepEqual(file.snapshot(), { a: 1, b: 0 });
+  });
 });
