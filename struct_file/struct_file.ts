@@ -704,8 +704,18 @@ export class StructFile<F extends Fields = Fields> {
     this.#file.sync(options);
   }
 
-  /** Unmaps the file. Calling it more than once is a no-op; views read nothing after it. */
+  /**
+   * Unmaps the file. Calling it more than once is a no-op; views read nothing after it.
+   *
+   * @throws {TypeError} If called inside {@linkcode StructFile.prototype.update} (from its `fn`): the update must
+   * leave the write section first, or every reader would wait for it until its timeout. Close after `update` returns.
+   */
   close(): void {
+    if (this.#updating) {
+      throw new TypeError(
+        `Cannot close ${JSON.stringify(this.path)} inside update(): close it after update() returns`,
+      );
+    }
     this.#updatable = false;
     this.#file.close();
   }

@@ -115,3 +115,31 @@ describe("StructFile.update() and asynchronous functions", () => {
     assert.deepEqual(file.snapshot(), { a: 1, b: 0 });
   });
 });
+
+describe("StructFile.close() inside update()", () => {
+  test("close() inside update() is refused, and the update is published and the file stays usable", () => {
+    using dir = tempDir();
+    const path = dir.path("pair.mms");
+    using file = StructFile.create(path, Pair);
+    const before = file.version;
+    assert.throws(
+      () =>
+        file.update((v) => {
+          v.a = 7;
+          file.close();
+        }),
+      { name: "TypeError", message: /Cannot close .*pair\.mms.* inside update\(\)/ },
+    );
+    // The write section was left: the version moved on by one update, and it is even again.
+    assert.equal(file.closed, false);
+    assert.equal(file.version, before + 2);
+    using reader = StructFile.open(path, { timeout: 100 });
+    assert.deepEqual(reader.snapshot(), { a: 7, b: 0 });
+    file.update((v) => {
+      v.b = 8;
+    });
+    assert.deepEqual(reader.snapshot(), { a: 7, b: 8 });
+    file.close();
+    assert.equal(file.closed, true);
+  });
+});
