@@ -153,6 +153,7 @@ export { Histogram, HistogramChild, type HistogramConfig } from "./metrics/histo
 export { collect, type Collected, type CollectOptions, type ScrapeError } from "./metrics/collect.ts";
 export { histogramQuantile } from "./metrics/histogram_quantile.ts";
 export { compact, type CompactResult } from "./metrics/compact.ts";
+export { defaultMetricsDirectory } from "./metrics/default_directory.ts";
 export type {
   CounterFamily,
   CounterSeries,

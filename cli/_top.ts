@@ -9,6 +9,7 @@
 import { basename } from "node:path";
 import process from "node:process";
 import { collect, type Collected } from "../metrics/collect.ts";
+import { defaultMetricsDirectory } from "../metrics/default_directory.ts";
 import type { Labels } from "../metrics/families.ts";
 import { histogramQuantile } from "../metrics/histogram_quantile.ts";
 import { StructFile } from "../struct_file/struct_file.ts";
@@ -317,7 +318,7 @@ export async function runTop(
   try {
     // Before the screen is taken: a directory that cannot be read is a one-line error.
     let snapshot = source.scrape();
-    const where = dir ?? "(default metrics directory)";
+    const where = dir ?? defaultMetricsDirectory();
     if (process.stdout.isTTY !== true) {
       const body = topLines(where, snapshot, { sort: "name", filter: "", editing: undefined }, 160)
         .map((line) => line.trimEnd());

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { defaultMetricsDirectory } from "../metrics/default_directory.ts";
+
 /** Paths of the page's resources, all served by `mmstruct serve` itself. */
 export const DASHBOARD_PATHS = {
   page: "/",
@@ -41,7 +43,7 @@ function escapeHtml(text: string): string {
  * default directory).
  */
 export function dashboardHtml(dir: string | undefined): string {
-  const where = dir === undefined ? "the default metrics directory" : dir;
+  const where = dir ?? defaultMetricsDirectory();
   return `<!doctype html>
 <html lang="en">
 <head>

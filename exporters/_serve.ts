@@ -10,6 +10,7 @@ import { resolve } from "node:path";
 import process from "node:process";
 import type { Collected } from "../metrics/collect.ts";
 import { compact } from "../metrics/compact.ts";
+import { defaultMetricsDirectory } from "../metrics/default_directory.ts";
 import { MmapError } from "../ffi/mmap_error.ts";
 import { dashboardRoutes } from "./_dashboard_routes.ts";
 import { listen } from "./_http_server.ts";
@@ -157,7 +158,7 @@ export async function serve(options: ServeOptions, out: ServeOutput): Promise<nu
     : "not compacting";
   out.info(
     `mmstruct serve: listening on http://${host}:${server.port}/metrics for ${
-      dir === undefined ? "the default metrics directory" : JSON.stringify(dir)
+      JSON.stringify(dir ?? defaultMetricsDirectory())
     } (${formats}; ${compaction})`,
   );
 

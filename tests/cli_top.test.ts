@@ -182,6 +182,19 @@ test("mmstruct top prints one snapshot, without terminal codes, when its output 
   assert.match(lines[8], new RegExp(`pid ${process.pid} live`));
 });
 
+test("mmstruct top without a directory names the default one it reads, and shows its metrics", () => {
+  using tmp = tempDir();
+  using metrics = Metrics.create(tmp.path("default"));
+  metrics.counter({ name: "jobs_total", help: "Jobs" }).inc(2);
+  const result = run(runtime, "../cli", ["top"], {
+    shellPrefix: `export MMSTRUCT_METRICS_DIR=${shellQuote(tmp.path("default"))}`,
+  });
+  assert.equal(result.status, 0, result.stderr);
+  const lines = result.stdout.trimEnd().split("\n");
+  assert.match(lines[0], new RegExp(`^mmstruct top ${tmp.path("default").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} `));
+  assert.deepEqual(lines.slice(4).map((l) => l.split(/\s+/).slice(0, 3)), [["jobs_total", "counter", "2"]]);
+});
+
 test("mmstruct top exits quietly when the reader of its snapshot has gone (| head)", () => {
   using tmp = tempDir();
   using metrics = Metrics.create(tmp.dir);

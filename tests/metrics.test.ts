@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from
 import { join } from "node:path";
 import process from "node:process";
 import { describe, test } from "node:test";
-import { collect, compact, Metrics, MmapError, StructFile } from "../mod.ts";
+import { collect, compact, defaultMetricsDirectory, Metrics, MmapError, StructFile } from "../mod.ts";
 import { counterValues, family, gaugeValues, histogramValues } from "./_metrics.ts";
 import { tempDir } from "./_helpers.ts";
 
@@ -41,6 +41,32 @@ describe("Metrics", () => {
     } finally {
       if (saved === undefined) delete process.env.MMSTRUCT_METRICS_DIR;
       else process.env.MMSTRUCT_METRICS_DIR = saved;
+    }
+  });
+
+  test("defaultMetricsDirectory() is $MMSTRUCT_METRICS_DIR made absolute, else under $XDG_RUNTIME_DIR, else /dev/shm", () => {
+    const names = ["MMSTRUCT_METRICS_DIR", "XDG_RUNTIME_DIR"] as const;
+    const saved = names.map((name) => process.env[name]);
+    try {
+      process.env.MMSTRUCT_METRICS_DIR = "relative/metrics";
+      process.env.XDG_RUNTIME_DIR = "/run/user/1234";
+      assert.equal(defaultMetricsDirectory(), join(process.cwd(), "relative/metrics"));
+      process.env.MMSTRUCT_METRICS_DIR = ""; // empty is unset, as shells mean it
+      assert.equal(defaultMetricsDirectory(), "/run/user/1234/mmstruct-metrics");
+      delete process.env.MMSTRUCT_METRICS_DIR;
+      delete process.env.XDG_RUNTIME_DIR;
+      const uid = process.getuid?.();
+      assert.equal(defaultMetricsDirectory(), `/dev/shm/mmstruct-metrics-${uid}`);
+      // What Metrics.create() without a directory uses.
+      using tmp = tempDir();
+      process.env.MMSTRUCT_METRICS_DIR = tmp.path("here");
+      using metrics = Metrics.create({ name: "where" });
+      assert.equal(metrics.dir, defaultMetricsDirectory());
+    } finally {
+      names.forEach((name, i) => {
+        if (saved[i] === undefined) delete process.env[name];
+        else process.env[name] = saved[i];
+      });
     }
   });
 
