@@ -79,12 +79,21 @@ const cPath = (path: (string | number)[]): string =>
 
 /**
  * A C expression that stores `value` in the leaf at `lvalue`, or one that loads it, through the
- * byte swap of `BIG_ENDIAN_N`/`LITTLE_ENDIAN_N` where the leaf has a fixed byte order.
+ * byte swap of `BIG_ENDIAN_N`/`LITTLE_ENDIAN_N` where the leaf has a fixed byte order (for a
+ * float, through the functions that swap its bytes in memory, `set_f64_big` and the like).
  */
 function access(leaf: Leaf, lvalue: string): { store(value: string): string; load: string } {
   const { type } = leaf;
   if (type.kind !== "scalar" || type.byteOrder === "native" || type.size === 1) {
     return { store: (value) => `${lvalue} = ${value}`, load: lvalue };
+  }
+  if (type.name === "f32" || type.name === "f64") {
+    const suffix = `${type.name}_${type.byteOrder}`;
+    // A void pointer: a packed member's address may be unaligned, and memcpy is what reads it.
+    return {
+      store: (value) => `set_${suffix}((void *)&${lvalue}, ${value})`,
+      load: `get_${suffix}((void *)&${lvalue})`,
+    };
   }
   const swap = `${type.byteOrder.toUpperCase()}_ENDIAN_${type.size * 8}`;
   return {
@@ -141,6 +150,17 @@ ${layouts.map(([name, type]) => toC(type, name)).join("\n")}
 #define LITTLE_ENDIAN_32(x) __builtin_bswap32((uint32_t)(x))
 #define LITTLE_ENDIAN_64(x) __builtin_bswap64((uint64_t)(x))
 #endif
+#define FLOAT_IN_ORDER(T, NAME, BITS, ORDER, SWAP) \
+  static inline void set_##NAME##_##ORDER(void *p, T v) { \
+    uint##BITS##_t u; memcpy(&u, &v, sizeof u); u = SWAP##_##BITS(u); memcpy(p, &u, sizeof u); \
+  } \
+  static inline T get_##NAME##_##ORDER(const void *p) { \
+    uint##BITS##_t u; T v; memcpy(&u, p, sizeof u); u = SWAP##_##BITS(u); memcpy(&v, &u, sizeof v); return v; \
+  }
+FLOAT_IN_ORDER(float, f32, 32, big, BIG_ENDIAN)
+FLOAT_IN_ORDER(float, f32, 32, little, LITTLE_ENDIAN)
+FLOAT_IN_ORDER(double, f64, 64, big, BIG_ENDIAN)
+FLOAT_IN_ORDER(double, f64, 64, little, LITTLE_ENDIAN)
 static int failures = 0;
 static void mismatch(const char *what) { printf("%s\\n", what); failures++; }
 static void save(const char *dir, const char *name, const void *p, size_t n) {
