@@ -7,7 +7,9 @@
  * computed here, on either, must be what aarch64 gcc compiles. One program, cross-compiled
  * with `aarch64-linux-gnu-gcc -static` and run under `qemu-aarch64` on an x86_64 host
  * (with the native gcc on an aarch64 one), checks the sizes and offsets at compile time and
- * writes and checks values at run time.
+ * writes and checks values at run time: of the bitfield layouts, and of the packed struct
+ * with arrays of every numeric type that `layout_packed_arrays_gcc.test.ts` checks with the
+ * host's gcc.
  *
  * @module
  */
@@ -19,6 +21,7 @@ import { test } from "node:test";
 import { toC } from "../mod.ts";
 import { BIT_LAYOUTS, randomBitLayouts } from "./fixtures/bit_layouts.ts";
 import { LAYOUTS } from "./fixtures/layouts.ts";
+import { PACKED_ARRAY_LAYOUTS } from "./fixtures/packed_arrays.ts";
 import { bitfieldProgram, misread, valuesFor, writeForC } from "./_bitfield_program.ts";
 import { tempDir } from "./_helpers.ts";
 
@@ -44,18 +47,18 @@ const tools = toolchain();
 const SEEDS = [1, 2, 3, 20261201, Date.now() % 2 ** 31];
 
 test(
-  "struct() lays out every gcc-checked definition as aarch64 gcc does: sizes, offsets, and bitfield values both ways",
+  "struct() lays out every gcc-checked definition as aarch64 gcc does: sizes, offsets, bitfield and packed array values both ways",
   { skip: typeof tools === "string" ? tools : false },
   () => {
     const { gcc, run } = tools as Exclude<typeof tools, string>;
-    const layouts = [...BIT_LAYOUTS, ...SEEDS.flatMap((seed) => randomBitLayouts(seed, 12))];
+    const layouts = [...BIT_LAYOUTS, ...SEEDS.flatMap((seed) => randomBitLayouts(seed, 12)), ...PACKED_ARRAY_LAYOUTS];
     const context = `random layouts from seeds ${SEEDS.join(", ")}`;
     const fromC = valuesFor(layouts, 1000);
     const toCValues = valuesFor(layouts, 5000);
     using tmp = tempDir();
     const source = tmp.path("aarch64.c");
     // The general layouts' _Static_asserts check sizeof, _Alignof and every offset; the bitfield layouts' check the
-    // fields around the bitfields, and the program checks the bitfields' values.
+    // fields around the bitfields, and the program checks the bitfields' values (and the packed arrays' elements).
     const prefix = [
       "#if !defined(__aarch64__) || !defined(__LP64__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__",
       '#error "not a little-endian LP64 aarch64 compiler"',
