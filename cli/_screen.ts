@@ -85,19 +85,57 @@ export function cell(text: string, width: number, align: "left" | "right" = "lef
 /** A key the views act on. */
 export type Key =
   | { readonly name: "char"; readonly char: string }
-  | { readonly name: "enter" | "escape" | "backspace" | "interrupt" };
+  | {
+    readonly name:
+      | "enter"
+      | "escape"
+      | "backspace"
+      | "interrupt"
+      | "up"
+      | "down"
+      | "pageup"
+      | "pagedown"
+      | "home"
+      | "end";
+  };
 
-/** The keys in a chunk of raw input; escape sequences (arrows, function keys) other than a lone Esc are dropped. */
+/** The keys xterm and tmux send as CSI/SS3 sequences, by their final byte (`\x1b[A`, `\x1bOA`). */
+const FINAL: Readonly<Record<string, Key>> = {
+  A: { name: "up" },
+  B: { name: "down" },
+  H: { name: "home" },
+  F: { name: "end" },
+};
+
+/** The `\x1b[N~` keys by N: VT220's Home/End (1, 4) and rxvt's (7, 8), PgUp and PgDn. */
+const TILDE: Readonly<Record<string, Key>> = {
+  1: { name: "home" },
+  4: { name: "end" },
+  5: { name: "pageup" },
+  6: { name: "pagedown" },
+  7: { name: "home" },
+  8: { name: "end" },
+};
+
+/**
+ * The keys in a chunk of raw input: arrows Up and Down, PgUp, PgDn, Home and End as xterm
+ * and tmux send them (normal and application cursor modes); other escape sequences
+ * (function keys, arrows Left and Right) are dropped, a lone Esc is one.
+ */
 export function parseKeys(input: string): Key[] {
   const keys: Key[] = [];
   for (let i = 0; i < input.length; i++) {
     const c = input[i];
     if (c === "\x1b") {
-      // A lone Esc, or the start of a sequence: CSI/SS3 and its parameters up to the final byte.
+      // A lone Esc, or the start of a sequence: CSI/SS3, its parameters, its final byte.
       if (i + 1 >= input.length) keys.push({ name: "escape" });
       else if (input[i + 1] === "[" || input[i + 1] === "O") {
-        i += 2;
+        const start = i + 2;
+        i = start;
         while (i < input.length && !/[@-~]/.test(input[i])) i++;
+        const params = input.slice(start, i);
+        const key = input[i] === "~" ? TILDE[params] : /^(1(;\d+)?)?$/.test(params) ? FINAL[input[i]] : undefined;
+        if (key !== undefined) keys.push(key);
       } else keys.push({ name: "escape" });
     } else if (c === "\r" || c === "\n") keys.push({ name: "enter" });
     else if (c === "\x7f" || c === "\b") keys.push({ name: "backspace" });

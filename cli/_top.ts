@@ -210,6 +210,43 @@ export interface TopState {
   filter: string;
   /** The filter being typed after `/`, or undefined. */
   editing: string | undefined;
+  /** The first row shown (0 the first row), scrolled by the keys; {@linkcode topLines} keeps it within range. */
+  offset: number;
+}
+
+/** A state showing every row from the top, by name. */
+export function topState(): TopState {
+  return { sort: "name", filter: "", editing: undefined, offset: 0 };
+}
+
+/** The lines above the table: the title, the writers, a blank line, the column header. */
+const HEADER_LINES = 4;
+
+/** How many rows of the table a screen of `height` lines shows: all but the header and the line of key help. */
+export function topPage(height: number): number {
+  return Math.max(0, height - HEADER_LINES - 1);
+}
+
+/** `offset` within range for `total` rows shown `page` at a time: the last screen is a full one. */
+export function clampOffset(offset: number, total: number, page: number): number {
+  return Math.max(0, Math.min(offset, total - page));
+}
+
+/** The rows the state selects, in its order. */
+function selected(snapshot: TopSnapshot, state: TopState): TopRow[] {
+  const filter = state.filter.toLowerCase();
+  return sortRows(snapshot.rows.filter((row) => row.name.toLowerCase().includes(filter)), state.sort);
+}
+
+/** What the keys that scroll need to know: how many rows the state selects, and how many a screen shows. */
+export interface TopView {
+  readonly total: number;
+  readonly page: number;
+}
+
+/** The {@linkcode TopView} of `snapshot` on a screen of `height` lines. */
+export function topView(snapshot: TopSnapshot, state: TopState, height: number): TopView {
+  return { total: selected(snapshot, state).length, page: topPage(height) };
 }
 
 const COLUMNS = [
@@ -223,8 +260,10 @@ const COLUMNS = [
 
 /**
  * The screen's lines for `snapshot`, `width` columns wide: a header, the table (names cut
- * to what the other columns leave), and a line of key help, `height` lines in all; or,
- * without `height`, every row and no help, unstyled (a snapshot to print).
+ * to what the other columns leave) from row `state.offset` on, and a line saying which
+ * rows are shown and the keys, `height` lines in all; or, without `height`, every row and
+ * no help, unstyled (a snapshot to print). `state.offset` is first brought within range
+ * of the rows there are now and the screen's height.
  */
 export function topLines(
   where: string,
@@ -247,8 +286,7 @@ export function topLines(
     `${style("mmstruct top", STYLE.bold)} ${clean(where)}  ${time} UTC`,
     [writers, ...extra].join("  "),
   ];
-  const filtered = snapshot.rows.filter((row) => row.name.toLowerCase().includes(state.filter.toLowerCase()));
-  const rows = sortRows(filtered, state.sort);
+  const rows = selected(snapshot, state);
   const fixed = COLUMNS.reduce((sum, [, w]) => sum + w + 1, 0);
   let nameWidth = Math.max(12, width - fixed);
   if (height === undefined) {
@@ -257,8 +295,11 @@ export function topLines(
   }
   const head = [cell("NAME", nameWidth), ...COLUMNS.map(([t, w], i) => cell(t, w, i === 0 ? "left" : "right"))];
   lines.push("", style(cell(head.join(" "), width), STYLE.inverse));
-  const room = height === undefined ? rows.length : Math.max(0, height - lines.length - 1);
-  for (const row of rows.slice(0, room)) {
+  const room = height === undefined ? rows.length : topPage(height);
+  const first = height === undefined ? 0 : clampOffset(state.offset, rows.length, room);
+  if (height !== undefined) state.offset = first;
+  const shownRows = rows.slice(first, first + room);
+  for (const row of shownRows) {
     const [p50, p90, p99] = row.quantiles ?? [];
     const cells = [
       cell(row.name, nameWidth),
@@ -274,21 +315,39 @@ export function topLines(
   }
   if (height === undefined) return lines;
   while (lines.length < height - 1) lines.push("");
-  const shown = `${Math.min(rows.length, room)} of ${rows.length}${
-    state.filter ? ` matching "${clean(state.filter)}"` : ""
-  }`;
+  const which = shownRows.length > 0
+    ? `rows ${first + 1}-${first + shownRows.length} of ${rows.length}`
+    : `0 of ${rows.length} rows`;
+  const shown = `${which}${state.filter ? ` matching "${clean(state.filter)}"` : ""}`;
   lines.push(
     state.editing !== undefined
       ? `filter: /${clean(state.editing)}_   Enter apply, Esc cancel`
-      : style(`sort: ${state.sort}  ${shown}  s sort  / filter  q quit`, STYLE.dim),
+      : style(`sort: ${state.sort}  ${shown}  s sort  / filter  ↑↓ PgUp PgDn Home End scroll  q quit`, STYLE.dim),
   );
   return lines;
 }
 
-/** Applies a key to the state; returns whether to quit. */
-export function topKey(state: TopState, key: Key): boolean {
+/** How far each key that scrolls moves, given a screen of `page` rows. */
+function scrollBy(key: Key, page: number): number | undefined {
+  const char = key.name === "char" ? key.char : undefined;
+  if (key.name === "down" || char === "j") return 1;
+  if (key.name === "up" || char === "k") return -1;
+  if (key.name === "pagedown" || char === " ") return Math.max(1, page);
+  if (key.name === "pageup" || char === "b") return -Math.max(1, page);
+  if (key.name === "end" || char === "G") return Infinity;
+  if (key.name === "home" || char === "g") return -Infinity;
+  return undefined;
+}
+
+/**
+ * Applies a key to the state, `view` being what the screen shows now (for the keys that
+ * scroll: they keep the offset within its rows); returns whether to quit. A new filter or
+ * order goes back to the first row.
+ */
+export function topKey(state: TopState, key: Key, view: TopView): boolean {
   if (state.editing !== undefined) {
     if (key.name === "enter") {
+      if (state.filter !== state.editing) state.offset = 0;
       state.filter = state.editing;
       state.editing = undefined;
     } else if (key.name === "escape") state.editing = undefined;
@@ -298,9 +357,21 @@ export function topKey(state: TopState, key: Key): boolean {
     return false;
   }
   if (key.name === "interrupt" || (key.name === "char" && key.char === "q")) return true;
-  if (key.name === "char" && key.char === "s") state.sort = SORTS[(SORTS.indexOf(state.sort) + 1) % SORTS.length];
+  if (key.name === "char" && key.char === "s") {
+    state.sort = SORTS[(SORTS.indexOf(state.sort) + 1) % SORTS.length];
+    state.offset = 0;
+  }
   if (key.name === "char" && key.char === "/") state.editing = state.filter;
-  if (key.name === "escape") state.filter = "";
+  if (key.name === "escape" && state.filter !== "") {
+    state.filter = "";
+    state.offset = 0;
+  }
+  const by = scrollBy(key, view.page);
+  if (by !== undefined) {
+    // From where the screen is now (rows may have gone since the offset was set), then within range again.
+    const from = clampOffset(state.offset, view.total, view.page);
+    state.offset = clampOffset(from + by, view.total, view.page);
+  }
   return false;
 }
 
@@ -320,17 +391,17 @@ export async function runTop(
     let snapshot = source.scrape();
     const where = dir ?? defaultMetricsDirectory();
     if (process.stdout.isTTY !== true) {
-      const body = topLines(where, snapshot, { sort: "name", filter: "", editing: undefined }, 160)
+      const body = topLines(where, snapshot, topState(), 160)
         .map((line) => line.trimEnd());
       await print(body.join("\n") + "\n");
       return;
     }
-    const state: TopState = { sort: "name", filter: "", editing: undefined };
+    const state = topState();
     const ticker = new Ticker();
     let quit = false;
     using screen = new Screen({
       key(key) {
-        quit ||= topKey(state, key);
+        quit ||= topKey(state, key, topView(snapshot, state, screen.rows));
         ticker.wake();
       },
       resize: () => ticker.wake(),

@@ -5,8 +5,17 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { collect, histogramQuantile, Metrics, struct, StructFile, u32, u64 } from "../mod.ts";
-import { formatNumber, TopSource } from "../cli/_top.ts";
-import { fit, parseKeys, visibleLength } from "../cli/_screen.ts";
+import {
+  formatNumber,
+  topKey,
+  topLines,
+  type TopRow,
+  type TopSnapshot,
+  TopSource,
+  topState,
+  topView,
+} from "../cli/_top.ts";
+import { fit, type Key, parseKeys, stripStyles, visibleLength } from "../cli/_screen.ts";
 import { command, run, runtime, start, tempDir } from "./_helpers.ts";
 import { Driven, shellQuote, skipTmux, Tmux } from "./_tmux.ts";
 
@@ -258,8 +267,128 @@ test("parseKeys() tells keys from escape sequences", () => {
     { name: "backspace" },
     { name: "interrupt" },
   ]);
-  // Arrows and function keys are not an Esc followed by letters.
-  assert.deepEqual(parseKeys("\x1b[A\x1bOP\x1b[15~q"), [{ name: "char", char: "q" }]);
+  // Function keys and arrows Left and Right are not an Esc followed by letters.
+  assert.deepEqual(parseKeys("\x1b[D\x1bOP\x1b[15~\x1b[Cq"), [{ name: "char", char: "q" }]);
+});
+
+test("parseKeys() knows the keys that scroll, as xterm and tmux send them", () => {
+  const names = (input: string) => parseKeys(input).map((key) => key.name);
+  assert.deepEqual(names("\x1b[A\x1b[B\x1bOA\x1bOB"), ["up", "down", "up", "down"]);
+  assert.deepEqual(names("\x1b[5~\x1b[6~"), ["pageup", "pagedown"]);
+  assert.deepEqual(names("\x1b[H\x1b[1~\x1bOH\x1b[7~"), ["home", "home", "home", "home"]);
+  assert.deepEqual(names("\x1b[F\x1b[4~\x1bOF\x1b[8~"), ["end", "end", "end", "end"]);
+  // Between other keys, with a modifier (Ctrl-Up is \x1b[1;5A), and a lone Esc still one.
+  assert.deepEqual(parseKeys("j\x1b[1;5A\x1b[6~k\x1b"), [
+    { name: "char", char: "j" },
+    { name: "up" },
+    { name: "pagedown" },
+    { name: "char", char: "k" },
+    { name: "escape" },
+  ]);
+});
+
+/** A snapshot of `count` gauges, `g000` to ..., valued by their number. */
+function gauges(count: number): TopSnapshot {
+  const rows: TopRow[] = Array.from({ length: count }, (_, i) => ({
+    name: `g${String(i).padStart(3, "0")}`,
+    type: "gauge",
+    text: String(i),
+    value: i,
+    rated: false,
+  }));
+  return { rows, writers: { live: 1, dead: 0, archives: 0 }, skipped: 0, structFiles: 0 };
+}
+
+/** The names of the table's rows and the footer of a drawn screen. */
+function drawn(lines: string[]): { names: string[]; footer: string } {
+  const plain = lines.map(stripStyles);
+  const head = plain.findIndex((l) => l.startsWith("NAME "));
+  const names = plain.slice(head + 1, -1).filter((l) => l.trim() !== "").map((l) => l.split(/\s+/)[0]);
+  return { names, footer: plain.at(-1)! };
+}
+
+const NAMES_50 = gauges(50).rows.map((row) => row.name);
+
+test("topLines() shows the rows from the state's offset and says which in the footer", () => {
+  const state = topState();
+  // 20 lines: 4 of header, 1 of help, 15 rows.
+  let screen = drawn(topLines("dir", gauges(50), state, 100, 20));
+  assert.deepEqual(screen.names, NAMES_50.slice(0, 15));
+  assert.match(screen.footer, /^sort: name {2}rows 1-15 of 50 /);
+  state.offset = 20;
+  screen = drawn(topLines("dir", gauges(50), state, 100, 20));
+  assert.deepEqual(screen.names, NAMES_50.slice(20, 35));
+  assert.match(screen.footer, / rows 21-35 of 50 /);
+  // The help names the keys that scroll.
+  assert.match(screen.footer, /PgUp PgDn Home End scroll/);
+});
+
+test("topLines() keeps the offset within range as rows go and the screen grows", () => {
+  const state = topState();
+  state.offset = 40;
+  // Past the last full screen: the last 15 rows.
+  let screen = drawn(topLines("dir", gauges(50), state, 100, 20));
+  assert.deepEqual(screen.names, NAMES_50.slice(35));
+  assert.equal(state.offset, 35);
+  assert.match(screen.footer, / rows 36-50 of 50 /);
+  // Rows gone: the last screen of those left.
+  screen = drawn(topLines("dir", gauges(20), state, 100, 20));
+  assert.deepEqual(screen.names, NAMES_50.slice(5, 20));
+  assert.match(screen.footer, / rows 6-20 of 20 /);
+  // A taller screen: every row fits, from the first.
+  screen = drawn(topLines("dir", gauges(20), state, 100, 40));
+  assert.deepEqual(screen.names, NAMES_50.slice(0, 20));
+  assert.equal(state.offset, 0);
+  assert.match(screen.footer, / rows 1-20 of 20 /);
+  // No rows, or no room for one.
+  assert.match(drawn(topLines("dir", gauges(0), state, 100, 20)).footer, / 0 of 0 rows /);
+  assert.match(drawn(topLines("dir", gauges(5), state, 100, 5)).footer, / 0 of 5 rows /);
+});
+
+test("topKey() scrolls by a row, a screen and to either end, within range", () => {
+  const snapshot = gauges(50);
+  const state = topState();
+  const press = (...keys: Key[]) => {
+    for (const key of keys) assert.equal(topKey(state, key, topView(snapshot, state, 20)), false);
+    return state.offset;
+  };
+  const char = (c: string): Key => ({ name: "char", char: c });
+  assert.equal(press({ name: "up" }), 0);
+  assert.equal(press({ name: "down" }, char("j"), char("j")), 3);
+  assert.equal(press(char("k")), 2);
+  assert.equal(press({ name: "pagedown" }), 17);
+  assert.equal(press(char(" ")), 32);
+  assert.equal(press({ name: "pagedown" }), 35);
+  assert.equal(press({ name: "down" }), 35);
+  assert.equal(press({ name: "pageup" }), 20);
+  assert.equal(press(char("b"), char("b")), 0);
+  assert.equal(press({ name: "end" }), 35);
+  assert.equal(press({ name: "home" }), 0);
+  assert.equal(press(char("G"), { name: "up" }), 34);
+  assert.equal(press(char("g")), 0);
+  // What the screen shows after a key is where the key moved to.
+  press({ name: "pagedown" });
+  assert.deepEqual(drawn(topLines("dir", snapshot, state, 100, 20)).names, NAMES_50.slice(15, 30));
+});
+
+test("topKey() goes back to the first row when the order or the filter changes", () => {
+  const snapshot = gauges(50);
+  const state = topState();
+  const press = (key: Key) => topKey(state, key, topView(snapshot, state, 20));
+  press({ name: "end" });
+  press({ name: "char", char: "s" });
+  assert.equal(state.sort, "value");
+  assert.equal(state.offset, 0);
+  press({ name: "end" });
+  // A filter that every row matches: the rows are the same, but the view starts again.
+  for (const key of parseKeys("/g0\r")) press(key);
+  assert.equal(state.filter, "g0");
+  assert.equal(state.offset, 0);
+  press({ name: "end" });
+  assert.notEqual(state.offset, 0);
+  press({ name: "escape" });
+  assert.equal(state.filter, "");
+  assert.equal(state.offset, 0);
 });
 
 test("mmstruct watch on a terminal shows the age of changes, marks a killed writer, a replaced and a truncated file", async (t) => {
