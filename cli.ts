@@ -137,7 +137,8 @@ $XDG_RUNTIME_DIR/mmstruct-metrics, else /dev/shm/mmstruct-metrics-<uid>).
   metrics every process's metrics merged, once (default format: table)
   top     the merged metrics, and every other struct file of the directory, live on a
           full screen: values, rates, histogram p50/p90/p99, writers live and dead;
-          keys: s sort (name, value, rate), / filter by name, q quit; one snapshot
+          keys: s sort (name, value, rate), / filter by name, Up/Down (k/j),
+          PgUp/PgDn (b/space), Home/End (g/G) scroll, q quit; one snapshot
           when standard output is not a terminal
   compact fold the files of processes that have exited into one archive
   serve   HTTP for Prometheus: GET /metrics (Prometheus text, or OpenMetrics when

@@ -162,6 +162,52 @@ for (
   });
 }
 
+test("mmstruct top scrolls with PgDn, End, Home and the arrows, and its footer says which rows it shows", async (t) => {
+  if (skipTmux) return t.skip(skipTmux);
+  using tmp = tempDir();
+  using metrics = Metrics.create(tmp.dir);
+  const counter = metrics.counter({ name: "c_total", help: "C", labelNames: ["i"], maxSeries: 200 });
+  const names: string[] = [];
+  for (let i = 0; i < 120; i++) {
+    const label = String(i).padStart(3, "0");
+    counter.labels({ i: label }).inc(i);
+    names.push(`c_total{i="${label}"}`);
+  }
+  // 20 lines: 4 of header and 1 of help leave 15 rows.
+  using tmux = new Tmux(cli(["top", tmp.dir, "--interval", "200"]), 100, 20);
+  const footer = (s: string[]) => s.at(-1) ?? "";
+  let screen = await tmux.waitFor("the first rows", (s) => / rows 1-15 of 120 /.test(footer(s)));
+  assert.deepEqual(rowNames(screen), names.slice(0, 15));
+  tmux.keys("NPage");
+  screen = await tmux.waitFor("the next screen", (s) => / rows 16-30 of 120 /.test(footer(s)));
+  assert.deepEqual(rowNames(screen), names.slice(15, 30));
+  tmux.keys("Down");
+  screen = await tmux.waitFor("a row further", (s) => / rows 17-31 of 120 /.test(footer(s)));
+  assert.deepEqual(rowNames(screen), names.slice(16, 31));
+  tmux.keys("End");
+  screen = await tmux.waitFor("the last rows", (s) => / rows 106-120 of 120 /.test(footer(s)));
+  assert.deepEqual(rowNames(screen), names.slice(105));
+  // Past the end stays at the end.
+  tmux.keys("NPage");
+  tmux.keys("Up");
+  screen = await tmux.waitFor("a row back", (s) => / rows 105-119 of 120 /.test(footer(s)));
+  assert.deepEqual(rowNames(screen), names.slice(104, 119));
+  tmux.keys("Home");
+  screen = await tmux.waitFor("the first rows again", (s) => / rows 1-15 of 120 /.test(footer(s)));
+  assert.deepEqual(rowNames(screen), names.slice(0, 15));
+  // A shorter pane keeps the first row shown; a taller one keeps the last screen full.
+  tmux.type("G");
+  await tmux.waitFor("the last rows", (s) => / rows 106-120 of 120 /.test(footer(s)));
+  tmux.tmux(["resize-window", "-x", "100", "-y", "12"]);
+  screen = await tmux.waitFor("the shorter screen", (s) => / rows 106-112 of 120 /.test(footer(s)));
+  assert.deepEqual(rowNames(screen), names.slice(105, 112));
+  tmux.tmux(["resize-window", "-x", "100", "-y", "30"]);
+  screen = await tmux.waitFor("the taller screen", (s) => / rows 96-120 of 120 /.test(footer(s)));
+  assert.deepEqual(rowNames(screen), names.slice(95));
+  tmux.keys("q");
+  await tmux.waitFor("the exit", (s) => s.some((l) => l === "exited with 0"));
+});
+
 test("mmstruct top prints one snapshot, without terminal codes, when its output is not a terminal", async () => {
   using tmp = tempDir();
   // A struct file whose writer was killed: its row says the writer is gone.
