@@ -5,16 +5,8 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { collect, histogramQuantile, Metrics, struct, StructFile, u32, u64 } from "../mod.ts";
-import {
-  formatNumber,
-  topKey,
-  topLines,
-  type TopRow,
-  type TopSnapshot,
-  TopSource,
-  topState,
-  topView,
-} from "../cli/_top.ts";
+import { topKey, topLines, topState, topView } from "../cli/_top.ts";
+import { formatNumber, type TopRow, type TopSnapshot, TopSource } from "../cli/_top_source.ts";
 import { fit, type Key, parseKeys, stripStyles, visibleLength } from "../cli/_screen.ts";
 import { command, run, runtime, start, tempDir } from "./_helpers.ts";
 import { Driven, shellQuote, skipTmux, Tmux } from "./_tmux.ts";
