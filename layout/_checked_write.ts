@@ -7,7 +7,7 @@
  */
 
 import type { Arrays } from "./_buffer_arrays.ts";
-import { bitsSet, encodeUtf8, storeScalar } from "./_codecs.ts";
+import { bitsSet, encodeUtf8, storeBytes, storeScalar } from "./_codecs.ts";
 import { article, fieldName, show, showTyped } from "./_messages.ts";
 import type { BitsType, FieldType, ScalarType } from "./types.ts";
 
@@ -122,12 +122,8 @@ function plan(type: FieldType, arrays: Arrays, at: number, item: unknown, name: 
       return;
     case "utf8": {
       const encoded = encodeUtf8(item, type.size, name, "write");
-      stores.push(() => {
-        // In bounds: the struct was checked to fit, and the field lies inside it.
-        const target = arrays.u8.subarray(at, at + type.size);
-        target.set(encoded);
-        target.fill(0, encoded.length);
-      });
+      // In bounds: the struct was checked to fit, and the field lies inside it.
+      stores.push(() => storeBytes(arrays.u8, at, type.size, encoded));
       return;
     }
     case "bytes": {
@@ -149,11 +145,7 @@ function plan(type: FieldType, arrays: Arrays, at: number, item: unknown, name: 
         }
       }
       const copy = Uint8Array.from(source as ArrayLike<number>); // a copy: the source may change before the store
-      stores.push(() => {
-        const target = arrays.u8.subarray(at, at + type.size);
-        target.set(copy);
-        target.fill(0, copy.length);
-      });
+      stores.push(() => storeBytes(arrays.u8, at, type.size, copy));
       return;
     }
     case "array": {

@@ -32,11 +32,18 @@ export function utf8Get(u8: Uint8Array, start: number, size: number): string {
 
 export function utf8Set(u8: Uint8Array, start: number, size: number, value: unknown, name: string): void {
   // Checked as write() checks strings: too long, NUL or a lone surrogate is refused, never cut.
-  const encoded = encodeUtf8(value, size, name, "set");
+  storeBytes(u8, start, size, encodeUtf8(value, size, name, "set"));
+}
+
+/**
+ * Stores `bytes` at the start of the `size`-byte field at `start` and zeroes the rest of it:
+ * how strings and byte fields are written. A detached or closed buffer is left alone.
+ */
+export function storeBytes(u8: Uint8Array, start: number, size: number, bytes: ArrayLike<number>): void {
   const target = u8.subarray(start, start + size);
   if (target.length < size) return; // detached or closed buffer: nothing to write to
-  target.set(encoded);
-  target.fill(0, encoded.length);
+  target.set(bytes);
+  target.fill(0, bytes.length);
 }
 
 /**
@@ -119,15 +126,14 @@ export function scalarSet(type: ScalarType, dv: DataView, at: number, value: unk
     if (typeof value !== "boolean") {
       throw new TypeError(`Cannot set ${name}: expected a boolean, got ${showTyped(value)}`);
     }
-    dv.setUint8(at, value ? 1 : 0);
+    storeScalar(type, dv, at, value ? 1 : 0);
     return;
   }
   const big = type.name === "i64" || type.name === "u64";
   if (big ? typeof value !== "bigint" : typeof value !== "number") {
     throw new TypeError(`Cannot set ${name}: expected a ${big ? "bigint" : "number"}, got ${showTyped(value)}`);
   }
-  const method = `set${DATAVIEW[type.name]}` as "setUint32";
-  (dv[method] as (at: number, value: unknown, little: boolean) => void)(at, value, isLittleEndian(type));
+  storeScalar(type, dv, at, value as number | bigint);
 }
 
 /**
